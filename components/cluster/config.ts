@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/** How to reach the cluster. Every resource uses one explicit provider built from this. */
+export const clusterSchema = z
+  .object({
+    /** Path to a kubeconfig file (or its YAML text). Default: the ambient KUBECONFIG / ~/.kube/config. */
+    kubeconfig: z.string().min(1).optional(),
+    /** kubeconfig context to use. Default: the kubeconfig's current context. */
+    context: z.string().min(1).optional(),
+    /** Namespace for every namespaced object of this stack. */
+    namespace: z.string().default("default"),
+    /** Create the namespace (false when it already exists, e.g. "default"). */
+    createNamespace: z.boolean().default(false),
+    /** Write manifests to this directory instead of applying them (the provider's render mode). */
+    renderYamlToDirectory: z.string().min(1).optional(),
+  })
+  .strict()
+  .default({});
+
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+
+/** The accelerator profile: which extended resource and node label the NPU nodes carry. */
+export const acceleratorSchema = z
+  .object({
+    /** Profile name; CCE's Snt9b nodes are "ascend-1980". */
+    profile: z.string().default("ascend-1980"),
+    /** Extended resource the device plugin advertises. */
+    resourceName: z.string().default("huawei.com/ascend-1980"),
+    /** Node selector that matches the NPU nodes. */
+    nodeSelector: z.record(z.string()).default({ "accelerator/huawei-npu": "ascend-1980" }),
+    /** NPUs per node (8 on a Snt9b server). */
+    npusPerNode: z.number().int().min(1).max(64).default(8),
+    /** Pod annotation in which CCE's device plugin reports the allocated devices. */
+    deviceAnnotation: z.string().default("cce.kubectl.kubernetes.io/ascend-1980-configuration"),
+  })
+  .strict()
+  .default({});
+
+export type AcceleratorConfig = z.infer<typeof acceleratorSchema>;

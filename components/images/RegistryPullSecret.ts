@@ -1,0 +1,44 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { childOptions, kubernetesProviderOf } from "../common/component";
+import { standardLabels } from "../common/labels";
+import { dockerConfigJson } from "./builders";
+
+export interface RegistryPullSecretArgs {
+  /** Registry host, e.g. swr.cn-southwest-2.myhuaweicloud.com. */
+  server: string;
+  /** Registry user. */
+  username: string;
+  /** Registry password: a Pulumi secret (config key registryPassword). */
+  password: pulumi.Input<string>;
+  /** Secret name in the namespace. */
+  secretName: string;
+  /** Namespace. */
+  namespace: string;
+}
+
+/** An image pull secret for SWR whose credentials stay a Pulumi secret end to end. */
+export class RegistryPullSecret extends pulumi.ComponentResource {
+  /** Name of the kubernetes.io/dockerconfigjson Secret. */
+  public readonly secretName: pulumi.Output<string>;
+
+  constructor(name: string, args: RegistryPullSecretArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ascend:images:RegistryPullSecret", name, {}, opts);
+    const config = pulumi.secret(pulumi.output(args.password).apply((p) => dockerConfigJson(args.server, args.username, p)));
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: {
+          name: args.secretName,
+          namespace: args.namespace,
+          labels: standardLabels({ name: "registry-credentials", instance: args.secretName, component: "images" }),
+        },
+        type: "kubernetes.io/dockerconfigjson",
+        stringData: { ".dockerconfigjson": config },
+      },
+      childOptions(this, kubernetesProviderOf(opts), { additionalSecretOutputs: ["data", "stringData"] }),
+    );
+    this.secretName = secret.metadata.name;
+    this.registerOutputs({ secretName: this.secretName });
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The whole stack from a validated config: provider, namespace, registry secret, optional image
+ * build, SFS Turbo volumes, image pre-pull, training jobs and P/D inference.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createProvider } from "./cluster/provider";
+import type { StackConfig } from "./config/schema";
+import { ImagePrePull } from "./images/ImagePrePull";
+import { RegistryPullSecret } from "./images/RegistryPullSecret";
+import { TrainingImage } from "./images/TrainingImage";
+import { deployInference, inferenceImages } from "./inference/deploy";
+import { SfsTurboVolume } from "./storage/SfsTurboVolume";
+import { TrainingJob } from "./training/TrainingJob";
+
+export interface StackSecrets {
+  /** SWR password (config key registryPassword, set with --secret). */
+  registryPassword?: pulumi.Output<string>;
+}
+
+export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
+  const stack = pulumi.getStack();
+  const provider = createProvider(`${stack}-k8s`, config.cluster);
+  const ns = config.cluster.namespace;
+  const opts: pulumi.ComponentResourceOptions = { provider };
+
+  const namespace = config.cluster.createNamespace
+    ? new k8s.core.v1.Namespace(`${stack}-namespace`, { metadata: { name: ns } }, { provider })
+    : undefined;
+  const base = namespace ? { ...opts, dependsOn: [namespace] } : opts;
+
+  const registry = config.registry;
+  const pullSecret =
+    registry && secrets.registryPassword
+      ? new RegistryPullSecret(
+          "registry",
+          { server: registry.server, username: registry.username, password: secrets.registryPassword, secretName: registry.pullSecretName, namespace: ns },
+          base,
+        )
+      : undefined;
+  const imagePullSecrets = pullSecret ? [pullSecret.secretName] : [];
+
+  const build = config.images.build;
+  const trainingImage =
+    build.enabled && registry && secrets.registryPassword && build.repository
+      ? new TrainingImage("training-image", {
+          repository: build.repository,
+          tag: build.tag,
+          context: build.context,
+          dockerfile: build.dockerfile,
+          platform: build.platform,
+          args: build.args,
+          baseImage: config.images.base,
+          registry: { server: registry.server, username: registry.username, password: secrets.registryPassword },
+        })
+      : undefined;
+  const defaultTrainingImage: pulumi.Input<string> = trainingImage?.imageRef ?? config.images.base;
+
+  const claims: Record<string, pulumi.Output<string>> = {};
+  for (const volume of config.storage.volumes) {
+    claims[volume.name] = new SfsTurboVolume(volume.name, { volume, namespace: ns }, base).claimName;
+  }
+
+  const jobImages = config.training.jobs.map((j) => j.image ?? defaultTrainingImage);
+  const prePullImages = [...jobImages, ...inferenceImages(config), ...config.images.prePull.extraImages];
+  const prePull =
+    config.images.prePull.enabled && prePullImages.length > 0
+      ? new ImagePrePull(
+          "image-prepull",
+          {
+            images: prePullImages,
+            namespace: ns,
+            nodeSelector: config.accelerator.nodeSelector,
+            imagePullPolicy: config.images.pullPolicy,
+            imagePullSecrets,
+          },
+          base,
+        )
+      : undefined;
+  const afterPull = { ...base, dependsOn: [...((base.dependsOn as pulumi.Resource[]) ?? []), ...(prePull ? [prePull] : [])] };
+
+  const jobs = config.training.jobs.map(
+    (job, i) =>
+      new TrainingJob(
+        job.name,
+        {
+          job,
+          namespace: ns,
+          accelerator: config.accelerator,
+          image: jobImages[i],
+          imagePullPolicy: config.images.pullPolicy,
+          claimName: claims[job.volume ?? config.storage.volumes[0].name],
+          imagePullSecrets,
+        },
+        afterPull,
+      ),
+  );
+
+  const inference = deployInference({ config, provider, claims, imagePullSecrets, dependsOn: prePull ? [prePull] : [] });
+
+  return {
+    namespace: ns,
+    volumes: claims,
+    prePulledImages: prePull?.images,
+    trainingImage: trainingImage?.imageRef,
+    trainingJobs: Object.fromEntries(jobs.map((j, i) => [config.training.jobs[i].name, { job: j.jobName, configMap: j.configMapName }])),
+    inference,
+  };
+}

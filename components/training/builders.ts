@@ -1,0 +1,177 @@
+/**
+ * Pure builders for the manual's Volcano training job (SPEC §3): the ConfigMap the CCE Volcano
+ * plugin fills with the HCCL rank table, and the batch.volcano.sh/v1alpha1 Job.
+ */
+import { envList, type KubeObject } from "../common/kube";
+import { hostMountVolumes, TRAINING_HOST_MOUNTS } from "../common/hostMounts";
+import { standardLabels } from "../common/labels";
+import type { AcceleratorConfig } from "../cluster/config";
+import type { TrainingJobConfig } from "./config";
+import { configMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
+
+export const RING_CONTROLLER_LABEL = "ring-controller.cce";
+
+export interface TrainingJobInputs {
+  job: TrainingJobConfig;
+  namespace: string;
+  accelerator: AcceleratorConfig;
+  /** Image the job runs (resolved: job.image, the built image, or images.base). */
+  image: string;
+  imagePullPolicy: string;
+  /** Claim mounted at job.mountPath (the manual's ${pvc_name}). */
+  claimName: string;
+  /** Image pull secret names. */
+  imagePullSecrets?: string[];
+}
+
+/** The ConfigMap the CCE Volcano plugin rewrites with the rank table once the pods are placed. */
+export function buildTrainingConfigMap(i: TrainingJobInputs): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: configMapNameOf(i.job.name),
+      namespace: i.namespace,
+      labels: { [RING_CONTROLLER_LABEL]: i.accelerator.profile, ...jobLabels(i.job) },
+    },
+    data: { "jobstart_hccl.json": '{\n    "status":"initializing"\n}\n' },
+  };
+}
+
+function jobLabels(job: TrainingJobConfig) {
+  return standardLabels({ name: "volcano-training", instance: job.name, component: "training" });
+}
+
+/** Environment: the manual's three variables, then distributed-training and troubleshooting knobs. */
+function trainingEnv(i: TrainingJobInputs, rankOffset: number) {
+  const { job } = i;
+  const env: object[] = [
+    { name: "name", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    { name: "ip", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
+    { name: "framework", value: "PyTorch" },
+  ];
+  if (job.nodes > 1) {
+    env.push(
+      { name: "MASTER_ADDR", value: masterAddressOf(job.name, i.namespace) },
+      { name: "MASTER_PORT", value: String(job.masterPort) },
+      { name: "NNODES", value: String(job.nodes) },
+      { name: "NPUS_PER_NODE", value: String(job.npus ?? i.accelerator.npusPerNode) },
+      // Volcano sets VC_TASK_INDEX per pod; NODE_RANK = offset of the task + that index.
+      { name: "NODE_RANK_OFFSET", value: String(rankOffset) },
+    );
+  }
+  const knobs: Record<string, string> = {};
+  if (job.npuAllocConf) knobs.PYTORCH_NPU_ALLOC_CONF = job.npuAllocConf;
+  if (job.hccl.connectTimeoutSeconds !== undefined) knobs.HCCL_CONNECT_TIMEOUT = String(job.hccl.connectTimeoutSeconds);
+  if (job.hccl.execTimeoutSeconds !== undefined) knobs.HCCL_EXEC_TIMEOUT = String(job.hccl.execTimeoutSeconds);
+  return [...env, ...envList(knobs), ...envList(job.env)];
+}
+
+/**
+ * The container's shell command: the user's command, preceded for multi-node jobs by the
+ * NODE_RANK export, and by the manual's exit-barrier edit when that knob is set.
+ */
+export function trainingCommand(job: TrainingJobConfig): string {
+  const prelude: string[] = [];
+  if (job.nodes > 1) prelude.push('export NODE_RANK=$((${VC_TASK_INDEX:-0} + ${NODE_RANK_OFFSET:-0}))');
+  if (job.exitBarrierTimeoutSeconds !== undefined) {
+    // The manual edits torch/distributed/elastic/agent/server/api.py by hand; do the same edit here.
+    prelude.push(
+      `sed -i 's/barrier_timeout=self._exit_barrier_timeout/barrier_timeout=${job.exitBarrierTimeoutSeconds}/' ` +
+        `"$(python -c 'import torch.distributed.elastic.agent.server.api as m; print(m.__file__)')"`,
+    );
+  }
+  return prelude.length ? [...prelude, job.command].join("; ") : job.command;
+}
+
+function podTemplate(i: TrainingJobInputs, rankOffset: number) {
+  const { job, accelerator } = i;
+  const npus = String(job.npus ?? accelerator.npusPerNode);
+  const host = hostMountVolumes(TRAINING_HOST_MOUNTS);
+  return {
+    metadata: {
+      name: "training",
+      labels: { app: "ascendspeed", [RING_CONTROLLER_LABEL]: accelerator.profile },
+    },
+    spec: {
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            {
+              labelSelector: { matchExpressions: [{ key: "volcano.sh/job-name", operator: "In", values: [job.name] }] },
+              topologyKey: "kubernetes.io/hostname",
+            },
+          ],
+        },
+      },
+      hostNetwork: true,
+      // With hostNetwork the pod uses the node's resolver; the workers must resolve MASTER_ADDR
+      // through cluster DNS (Volcano's svc plugin Service).
+      ...(job.nodes > 1 ? { dnsPolicy: "ClusterFirstWithHostNet" } : {}),
+      containers: [
+        {
+          image: i.image,
+          imagePullPolicy: i.imagePullPolicy,
+          name: job.containerName,
+          securityContext: { allowPrivilegeEscalation: false, runAsUser: 0 },
+          env: trainingEnv(i, rankOffset),
+          command: ["/bin/sh", "-c"],
+          args: [trainingCommand(job)],
+          resources: {
+            requests: { [accelerator.resourceName]: npus, memory: job.resources.memory.request, cpu: job.resources.cpu.request },
+            limits: { [accelerator.resourceName]: npus, memory: job.resources.memory.limit, cpu: job.resources.cpu.limit },
+          },
+          volumeMounts: [
+            { name: "shared-memory-volume", mountPath: "/dev/shm" },
+            ...host.volumeMounts,
+            { name: "sfs-volume", mountPath: job.mountPath },
+          ],
+        },
+      ],
+      ...(i.imagePullSecrets?.length ? { imagePullSecrets: i.imagePullSecrets.map((name) => ({ name })) } : {}),
+      nodeSelector: accelerator.nodeSelector,
+      volumes: [
+        { name: "shared-memory-volume", emptyDir: { medium: "Memory", sizeLimit: job.shmSize } },
+        ...host.volumes,
+        { name: "sfs-volume", persistentVolumeClaim: { claimName: i.claimName } },
+      ],
+      restartPolicy: "OnFailure",
+    },
+  };
+}
+
+/** The Volcano Job: task "main" (1 pod) and, for N nodes, task "work" (N-1 pods). */
+export function buildVolcanoJob(i: TrainingJobInputs): KubeObject {
+  const { job, accelerator } = i;
+  const tasks: { name: string; replicas: number; rankOffset: number }[] = [{ name: TRAINING_TASK_NAMES.master, replicas: 1, rankOffset: 0 }];
+  if (job.nodes > 1) tasks.push({ name: TRAINING_TASK_NAMES.worker, replicas: job.nodes - 1, rankOffset: 1 });
+  return {
+    apiVersion: "batch.volcano.sh/v1alpha1",
+    kind: "Job",
+    metadata: {
+      name: job.name,
+      namespace: i.namespace,
+      labels: { [RING_CONTROLLER_LABEL]: accelerator.profile, "fault-scheduling": "force", ...jobLabels(job) },
+    },
+    spec: {
+      minAvailable: job.minAvailable ?? job.nodes,
+      schedulerName: "volcano",
+      policies: [{ event: "PodEvicted", action: "RestartJob" }],
+      plugins: {
+        configmap1980: ["--rank-table-version=v2"],
+        env: [],
+        svc: ["--publish-not-ready-addresses=true"],
+      },
+      maxRetry: job.maxRetry,
+      queue: job.queue,
+      tasks: tasks.map((t) => ({
+        name: t.name,
+        replicas: t.replicas,
+        // Volcano's admission webhook defaults a task's minAvailable to its replicas; set it so
+        // the stored object equals what we declare and a re-run shows no diff.
+        minAvailable: t.replicas,
+        template: podTemplate(i, t.rankOffset),
+      })),
+    },
+  };
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Creates the PKI of the local cluster in <dir>: a CA, the API server's serving cert, client certs
+# (admin in system:masters, controller-manager, scheduler) and the service-account key pair.
+# Idempotent: an existing, complete PKI is kept so kubeconfigs stay valid across restarts.
+# EC P-256 keys throughout: generating RSA keys would cost seconds of `start` on 2 cores.
+set -euo pipefail
+pki=$1
+[ -f "$pki/.complete" ] && exit 0
+mkdir -p "$pki"
+cd "$pki"
+
+key() { openssl ecparam -name prime256v1 -genkey -noout -out "$1.key"; }
+
+key ca
+openssl req -x509 -new -key ca.key -subj "/CN=ascend-local-ca" -days 3650 -out ca.crt \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+
+# leaf <name> <subject> <extendedKeyUsage> [subjectAltName]
+leaf() {
+  key "$1"
+  openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -out "$1.crt" \
+    -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n%s\n' \
+      "$3" "${4:+subjectAltName=$4}") 2>/dev/null
+  rm -f "$1.csr"
+}
+
+# 10.96.0.1 is the `kubernetes` Service IP of --service-cluster-ip-range=10.96.0.0/16.
+leaf apiserver "/CN=kube-apiserver" serverAuth \
+  "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+leaf admin "/O=system:masters/CN=kubernetes-admin" clientAuth
+# The built-in RBAC roles are bound to these user names.
+leaf controller-manager "/CN=system:kube-controller-manager" clientAuth
+leaf scheduler "/CN=system:kube-scheduler" clientAuth
+
+key sa
+openssl ec -in sa.key -pubout -out sa.pub 2>/dev/null
+chmod 600 ./*.key
+touch .complete

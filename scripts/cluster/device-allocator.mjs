@@ -1,0 +1,73 @@
+// Pure NPU allocation logic of the local device-plugin stand-in (device-plugin.mjs).
+// Kept free of I/O so the unit tests can pin down exactly what a pod is handed, mirroring the
+// annotation the CCE Ascend device plugin writes on real snt9b nodes.
+
+export const RESOURCE = "huawei.com/ascend-1980";
+export const ANNOTATION = "cce.kubectl.kubernetes.io/ascend-1980-configuration";
+export const DEVICES_PER_NODE = 8;
+
+// Documentation-only address blocks (RFC 5737): the fake RoCE addresses must never be routable.
+const DOC_BLOCKS = ["192.0.2", "198.51.100", "203.0.113"];
+
+/** Parse a quantity of whole devices ("2", 2); anything else counts as 0. */
+function count(q) {
+  const n = Number(q ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** Devices a container asks for: requests win; extended resources may be set in limits only. */
+function containerDevices(c) {
+  const r = c?.resources ?? {};
+  return count(r.requests?.[RESOURCE] ?? r.limits?.[RESOURCE]);
+}
+
+/**
+ * Number of NPUs a pod needs, computed like the scheduler's effective request:
+ * max(sum over app containers, largest single init container).
+ */
+export function requestedDevices(pod) {
+  const spec = pod?.spec ?? {};
+  const app = (spec.containers ?? []).reduce((s, c) => s + containerDevices(c), 0);
+  const init = Math.max(0, ...(spec.initContainers ?? []).map(containerDevices));
+  return Math.max(app, init);
+}
+
+/** Deterministic fake RoCE address of device `id` on node number `nodeIndex`. */
+export function deviceIp(nodeIndex, id) {
+  const k = nodeIndex * DEVICES_PER_NODE + Number(id);
+  const block = DOC_BLOCKS[Math.floor(k / 250)];
+  if (!block) throw new Error(`node index ${nodeIndex} is beyond the simulated address space`);
+  return `${block}.${(k % 250) + 1}`;
+}
+
+/** Device ids recorded in an existing annotation value (empty on missing or malformed JSON). */
+export function devicesFromAnnotation(value) {
+  try {
+    const ids = JSON.parse(value).devices.map((d) => String(d.device_id));
+    return ids.every((id) => /^\d+$/.test(id)) ? ids : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Allocate devices for `pod` on a node.
+ * nodeState: { index, ip, used: Iterable<string|number>, total? }.
+ * Returns { devices: [{device_id, device_ip}], annotation } or null when nothing is needed
+ * (no request, or already annotated); throws when the node has too few free devices.
+ * Lowest free ids first, so the result only depends on the inputs.
+ */
+export function allocate(nodeState, pod) {
+  const want = requestedDevices(pod);
+  if (want === 0 || pod?.metadata?.annotations?.[ANNOTATION]) return null;
+  const used = new Set([...(nodeState.used ?? [])].map(String));
+  const total = nodeState.total ?? DEVICES_PER_NODE;
+  const free = [];
+  for (let id = 0; id < total && free.length < want; id++) if (!used.has(String(id))) free.push(id);
+  if (free.length < want) {
+    throw new Error(`pod ${pod.metadata?.name} needs ${want} devices, node has ${free.length} free`);
+  }
+  const devices = free.map((id) => ({ device_id: String(id), device_ip: deviceIp(nodeState.index, id) }));
+  const annotation = JSON.stringify({ pod_name: pod.metadata.name, server_id: nodeState.ip, devices });
+  return { devices, annotation };
+}

@@ -1,0 +1,148 @@
+// Stand-in for the CCE Ascend device plugin on the local kwok cluster (no kubelet, no NPUs).
+// It gives every NPU pod bound to a fake node the annotation the real plugin writes
+// (cce.kubectl.kubernetes.io/ascend-1980-configuration), so code and tests that read it see
+// realistic data. Allocation logic lives in device-allocator.mjs (pure, unit-tested).
+//
+// Usage: node device-plugin.mjs <cluster state dir> <apiserver url>
+// Plain Node 20 ESM without npm dependencies: it runs before `npm ci` may have happened.
+import https from "node:https";
+import fs from "node:fs";
+import path from "node:path";
+import { ANNOTATION, allocate, devicesFromAnnotation, requestedDevices } from "./device-allocator.mjs";
+
+const [dir, server] = process.argv.slice(2);
+if (!dir || !server) {
+  console.error("usage: device-plugin.mjs <cluster dir> <apiserver url>");
+  process.exit(2);
+}
+const read = (f) => fs.readFileSync(path.join(dir, "pki", f));
+const agent = new https.Agent({ ca: read("ca.crt"), cert: read("admin.crt"), key: read("admin.key"), keepAlive: true });
+const log = (...a) => console.log(new Date().toISOString(), ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** One JSON request against the API server; resolves { status, body }. */
+function call(method, urlPath, body, contentType = "application/json") {
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(urlPath, server), { method, agent, headers: { "content-type": contentType } }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (data += c));
+      res.on("end", () => {
+        let parsed = data;
+        try { parsed = JSON.parse(data); } catch { /* keep text */ }
+        resolve({ status: res.statusCode, body: parsed });
+      });
+    });
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+// State: fake nodes by name, and which pod (uid) holds which device ids on which node.
+const nodes = new Map(); // name -> { index, ip } | null (not a fake node)
+const holders = new Map(); // uid -> { node, ids }
+
+async function nodeInfo(name) {
+  if (nodes.has(name)) return nodes.get(name);
+  const { status, body } = await call("GET", `/api/v1/nodes/${encodeURIComponent(name)}`);
+  if (status !== 200) throw new Error(`GET node ${name}: HTTP ${status}`);
+  const fake = body.metadata?.annotations?.["kwok.x-k8s.io/node"] === "fake";
+  const ip = body.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "";
+  // ascend-node-<i> carries its index in the name; that keeps device IPs stable across restarts.
+  const info = fake ? { index: Number(/-(\d+)$/.exec(name)?.[1] ?? 0), ip } : null;
+  nodes.set(name, info);
+  return info;
+}
+
+function usedOn(node) {
+  return [...holders.values()].filter((h) => h.node === node).flatMap((h) => h.ids);
+}
+
+async function onPod(type, pod) {
+  const uid = pod.metadata.uid;
+  const phase = pod.status?.phase;
+  if (type === "DELETED" || phase === "Succeeded" || phase === "Failed") {
+    if (holders.delete(uid)) log(`freed devices of ${pod.metadata.namespace}/${pod.metadata.name}`);
+    return;
+  }
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName || requestedDevices(pod) === 0) return;
+  const node = await nodeInfo(nodeName);
+  if (!node) return;
+  const existing = pod.metadata.annotations?.[ANNOTATION];
+  if (existing) {
+    holders.set(uid, { node: nodeName, ids: devicesFromAnnotation(existing) });
+    return;
+  }
+  if (holders.has(uid)) return; // our patch is in flight or already applied
+  const result = allocate({ ...node, used: usedOn(nodeName) }, pod);
+  if (!result) return;
+  const ids = result.devices.map((d) => d.device_id);
+  holders.set(uid, { node: nodeName, ids });
+  const { namespace, name } = pod.metadata;
+  const patch = { metadata: { annotations: { [ANNOTATION]: result.annotation } } };
+  const res = await call("PATCH", `/api/v1/namespaces/${namespace}/pods/${name}`, patch, "application/merge-patch+json");
+  if (res.status !== 200) {
+    holders.delete(uid);
+    throw new Error(`PATCH ${namespace}/${name}: HTTP ${res.status} ${res.body?.message ?? ""}`);
+  }
+  log(`allocated devices [${ids}] on ${nodeName} to ${namespace}/${name}`);
+}
+
+// Events are handled one at a time so two pods can never be handed the same device.
+let queue = Promise.resolve();
+function enqueue(type, pod) {
+  queue = queue.then(() => onPod(type, pod)).catch((e) => log("error:", e.message));
+  return queue;
+}
+
+/** List all pods (rebuilding state), then stream changes; returns when the watch must restart. */
+async function listAndWatch() {
+  const { status, body } = await call("GET", "/api/v1/pods");
+  if (status !== 200) throw new Error(`list pods: HTTP ${status}`);
+  const live = new Set(body.items.map((p) => p.metadata.uid));
+  for (const uid of holders.keys()) if (!live.has(uid)) holders.delete(uid);
+  // Record existing allocations before handing out new ones.
+  const sorted = [...body.items].sort((a, b) => (b.metadata.annotations?.[ANNOTATION] ? 1 : 0) - (a.metadata.annotations?.[ANNOTATION] ? 1 : 0));
+  for (const p of sorted) await enqueue("ADDED", p);
+  let rv = body.metadata.resourceVersion;
+  log(`watching pods from resourceVersion ${rv}`);
+  for (;;) {
+    const qs = `watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${rv}`;
+    const gone = await new Promise((resolve, reject) => {
+      const req = https.get(new URL(`/api/v1/pods?${qs}`, server), { agent }, (res) => {
+        if (res.statusCode !== 200) { res.resume(); return reject(new Error(`watch pods: HTTP ${res.statusCode}`)); }
+        let buf = "";
+        let expired = false;
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          buf += chunk;
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (!line.trim()) continue;
+            const ev = JSON.parse(line);
+            if (ev.type === "ERROR") { expired = true; continue; } // usually 410 Gone: relist
+            rv = ev.object.metadata.resourceVersion;
+            if (ev.type !== "BOOKMARK") enqueue(ev.type, ev.object);
+          }
+        });
+        res.on("end", () => resolve(expired));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+    });
+    if (gone) return;
+  }
+}
+
+process.on("SIGTERM", () => process.exit(0));
+for (;;) {
+  try {
+    await listAndWatch();
+  } catch (e) {
+    log("reconnecting after error:", e.message);
+    await sleep(1000);
+  }
+}
