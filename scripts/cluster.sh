@@ -55,6 +55,7 @@ launch() {
   if running "$name"; then say "$name already running (pid $(pid_of "$name"))"; return; fi
   say "starting $name"
   echo "=== $(date -Is) start" >>"$state/logs/$name.log"
+  rm -f "$state/run/$name.pid" # a stale pid must not pass for the new process
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$state/run/$name.pid" "$@" \
     </dev/null >>"$state/logs/$name.log" 2>&1 &
   for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$state/run/$name.pid" ] && break; sleep 0.1; done

@@ -1,0 +1,106 @@
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { installMocks, registered, settled, valueOf, childrenOf } from "./mocks";
+import { validConfig } from "./helpers";
+
+installMocks();
+// Modules that register resources are imported after the mocks are in place.
+let stackModule: typeof import("../../components/stack");
+let storage: typeof import("../../components/storage/SfsTurboVolume");
+let training: typeof import("../../components/training/TrainingJob");
+beforeAll(async () => {
+  stackModule = await import("../../components/stack");
+  storage = await import("../../components/storage/SfsTurboVolume");
+  training = await import("../../components/training/TrainingJob");
+});
+beforeEach(() => {
+  registered.length = 0;
+});
+
+const byType = (type: string) => registered.filter((r) => r.type === type);
+
+describe("the whole stack", () => {
+  it("registers every Kubernetes object through the one explicit provider, inside typed components", async () => {
+    const config = validConfig({ training: { jobs: [{ name: "vcjob", command: "x" }, { name: "vc2", nodes: 2, command: "y" }] } });
+    const outputs = stackModule.deployStack(config);
+    expect(await valueOf(outputs.trainingJobs.vc2.job)).toBe("vc2");
+    await settled();
+    const kube = registered.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+    expect(kube.length).toBeGreaterThan(0);
+    for (const r of kube) expect(r.provider, `${r.type} ${r.name}`).toMatch(/::pulumi:providers:kubernetes::test-k8s::/);
+    expect(byType("pulumi:providers:kubernetes").map((r) => r.name)).toEqual(["test-k8s"]);
+    expect(registered.map((r) => r.type)).toEqual(
+      expect.arrayContaining(["ascend:storage:SfsTurboVolume", "ascend:images:ImagePrePull", "ascend:training:TrainingJob"]),
+    );
+    // one pre-pull for all jobs, with the base image once
+    const ds = byType("kubernetes:apps/v1:DaemonSet");
+    expect(ds).toHaveLength(1);
+    expect(ds[0].inputs.spec.template.spec.initContainers.map((c: any) => c.image)).toEqual([config.images.base]);
+    expect(byType("kubernetes:batch.volcano.sh/v1alpha1:Job").map((r) => r.inputs.metadata.name)).toEqual(["vcjob", "vc2"]);
+  });
+
+  it("keeps the registry password a secret in the pull secret", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const config = validConfig({ registry: { server: "swr.example.com", username: "cn-southwest-2@AK" } }, { registryPassword: "secret" });
+    stackModule.deployStack(config, { registryPassword: pulumi.secret("hunter2") });
+    await settled();
+    const secret = byType("kubernetes:core/v1:Secret")[0];
+    expect(secret.inputs.type).toBe("kubernetes.io/dockerconfigjson");
+    // The engine receives stringData wrapped as a secret (the SDK's secret signature), never as plain data.
+    const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+    expect(secret.inputs.stringData[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
+    const docker = JSON.parse(secret.inputs.stringData.value[".dockerconfigjson"]);
+    expect(docker.auths["swr.example.com"]).toMatchObject({ username: "cn-southwest-2@AK", password: "hunter2" });
+    const pod = byType("kubernetes:batch.volcano.sh/v1alpha1:Job")[0].inputs.spec.tasks[0].template.spec;
+    expect(pod.imagePullSecrets).toEqual([{ name: "swr-pull-secret" }]);
+  });
+});
+
+describe("SfsTurboVolume", () => {
+  it("protects the PV and PVC by default", async () => {
+    const volume = validConfig().storage.volumes[0];
+    const v = new storage.SfsTurboVolume("sfs", { volume, namespace: "default" });
+    expect(await valueOf(v.claimName)).toBe("sfs-turbo");
+    const kids = childrenOf(v);
+    expect(kids.map((k) => k.__name)).toEqual(["sfs-pv", "sfs-pvc"]);
+    for (const k of kids) expect(k.__protect).toBe(true);
+  });
+
+  it("lets allowDestroy lift the protection", () => {
+    const volume = validConfig({ storage: { volumes: [{ name: "sfs-turbo", type: "static", shareId: "s", exportLocation: "a:/", allowDestroy: true }] } }).storage.volumes[0];
+    const v = new storage.SfsTurboVolume("sfs2", { volume, namespace: "default" });
+    for (const k of childrenOf(v)) expect(k.__protect).toBe(false);
+  });
+
+  it("creates nothing for an existing claim, and only a claim for a sub-path volume", async () => {
+    const [existing, subpath] = validConfig({
+      storage: { volumes: [{ name: "sfs-turbo", type: "existing", claimName: "cce-sfs" }, { name: "scratch", type: "subpath", storageClassName: "sfsturbo-subpath" }] },
+    }).storage.volumes;
+    const e = new storage.SfsTurboVolume("e", { volume: existing, namespace: "default" });
+    const s = new storage.SfsTurboVolume("s", { volume: subpath, namespace: "default" });
+    expect(childrenOf(e)).toHaveLength(0);
+    expect(await valueOf(e.claimName)).toBe("cce-sfs");
+    expect(childrenOf(s).map((k) => k.__name)).toEqual(["s-pvc"]);
+  });
+});
+
+describe("TrainingJob", () => {
+  it("replaces the Volcano Job on spec changes (delete first) and ignores the plugin's ConfigMap rewrite", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const seen: Record<string, pulumi.CustomResourceOptions> = {};
+    const record: pulumi.ResourceTransformation = (args) => {
+      seen[args.name] = args.opts;
+      return undefined;
+    };
+    const c = validConfig();
+    new training.TrainingJob(
+      "vcjob",
+      { job: c.training.jobs[0], namespace: "default", accelerator: c.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs-turbo" },
+      { transformations: [record] },
+    );
+    expect(Object.keys(seen).sort()).toEqual(["vcjob", "vcjob-configmap", "vcjob-job"]);
+    expect(seen["vcjob-job"]).toMatchObject({ replaceOnChanges: ["spec"], deleteBeforeReplace: true });
+    expect(seen["vcjob-configmap"]).toMatchObject({ ignoreChanges: ["data"] });
+    expect((seen["vcjob-job"].dependsOn as any[]).map((d) => d.__name)).toEqual(["vcjob-configmap"]);
+  });
+
+});
