@@ -1,5 +1,105 @@
+/**
+ * Cross-field rules of the inference section (SPEC §4). Placement and port problems come from
+ * resolveInference (the same code deployInference uses); generated rank tables are re-checked
+ * by rankTableProblems.
+ */
+import * as path from "node:path";
+import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
+import { isUnderMaUserHome } from "../common/paths";
+import { parseQuantity } from "../common/quantity";
 import type { Report } from "../config/issues";
 import type { StackConfig } from "../config/schema";
+import { configMapNameOf, instanceNameOf } from "./names";
+import { rankTableProblems } from "./ranktableCheck";
+import { rankTopologyOf, resolveInference } from "./topology";
 
-/** Cross-field rules of the inference section (placeholder until the P/D issue). */
-export function inferenceRules(_c: StackConfig, _report: Report): void {}
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** True when `p` is `root` or below it. */
+export function isUnder(p: string, root: string): boolean {
+  const a = path.posix.normalize(p).replace(/\/+$/, "") || "/";
+  const b = path.posix.normalize(root).replace(/\/+$/, "") || "/";
+  return a === b || a.startsWith(b === "/" ? "/" : b + "/");
+}
+
+function requestOverLimit(at: (string | number)[], rl: { request: string; limit: string }, report: Report) {
+  const req = parseQuantity(rl.request);
+  const lim = parseQuantity(rl.limit);
+  if (req !== undefined && lim !== undefined && req > lim) report(at, `request ${rl.request} exceeds limit ${rl.limit}`);
+}
+
+function nodeRules(c: StackConfig, report: Report) {
+  const hostnames = new Map<string, number>();
+  const hostIPs = new Map<string, number>();
+  const deviceIPs = new Map<string, string>();
+  c.inference.nodes.forEach((n, i) => {
+    const at = (...rest: (string | number)[]) => ["inference", "nodes", i, ...rest];
+    if (hostnames.has(n.hostname)) report(at("hostname"), `hostname "${n.hostname}" is already used by entry [${hostnames.get(n.hostname)}]; nodes must be unique`);
+    else hostnames.set(n.hostname, i);
+    if (hostIPs.has(n.hostIP)) report(at("hostIP"), `host IP ${n.hostIP} is already used by entry [${hostIPs.get(n.hostIP)}]`);
+    else hostIPs.set(n.hostIP, i);
+    for (const [id, ip] of Object.entries(n.deviceIPs)) {
+      if (Number(id) >= c.accelerator.npusPerNode)
+        report(at("deviceIPs", id), `device ${id} does not exist: accelerator.npusPerNode is ${c.accelerator.npusPerNode}`);
+      const other = deviceIPs.get(ip);
+      if (other) report(at("deviceIPs", id), `device IP ${ip} is also given for ${other}; every card has its own RoCE address`);
+      else deviceIPs.set(ip, `${n.hostname}/${id}`);
+    }
+  });
+}
+
+export function inferenceRules(c: StackConfig, report: Report): void {
+  nodeRules(c, report);
+  const deployments = c.inference.deployments;
+  const volumeNames = c.storage.volumes.map((v) => v.name);
+  const seen = new Map<string, number>();
+  deployments.forEach((d, i) => {
+    const at = (...rest: (string | number)[]) => ["inference", "deployments", i, ...rest];
+    if (seen.has(d.name)) report(at("name"), `deployment name "${d.name}" is already used by entry [${seen.get(d.name)}]; deployment names must be unique`);
+    else seen.set(d.name, i);
+    // The Service is named after the deployment (RFC 1035); the instances' Deployments add suffixes.
+    const nameProblem =
+      serviceNameProblem(d.name, "deployment name") ??
+      labelProblem(instanceNameOf(d.name, "scheduler"), "derived name") ??
+      labelProblem(instanceNameOf(d.name, "decode", Math.max(countOf(d.prefill), countOf(d.decode)) - 1), "derived name") ??
+      subdomainProblem(configMapNameOf(d.name), "derived ConfigMap name");
+    if (nameProblem) report(at("name"), nameProblem);
+
+    if (volumeNames.length === 0) report(at("volume"), "the weights live on an SFS Turbo volume: add one under storage.volumes");
+    else if (d.volume !== undefined && !volumeNames.includes(d.volume))
+      report(at("volume"), `refers to volume "${d.volume}", which is not in storage.volumes (${volumeNames.join(", ")})`);
+    if (isUnderMaUserHome(d.mountPath)) report(at("mountPath"), "must not be /home/ma-user or below it: mounting there breaks the image");
+    if (!isUnder(d.model, d.mountPath) || path.posix.normalize(d.model).replace(/\/+$/, "") === path.posix.normalize(d.mountPath).replace(/\/+$/, ""))
+      report(at("model"), `must lie under the volume's mount path ${d.mountPath} (the weights are on SFS Turbo)`);
+    const workDir = d.workDir ?? d.mountPath;
+    if (isUnderMaUserHome(workDir)) report(at("workDir"), "must not be /home/ma-user or below it: mounting a work dir there breaks the image");
+    else if (!isUnder(workDir, d.mountPath))
+      report(at("workDir"), `must lie under mountPath ${d.mountPath}: it is the shared work dir (rendezvous entries live there)`);
+
+    const v = d.vllm;
+    if (!v.enableChunkedPrefill && v.maxNumBatchedTokens < v.maxModelLen)
+      report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxModelLen (${v.maxModelLen}) unless enableChunkedPrefill is true`);
+    if (v.maxNumBatchedTokens < v.maxNumSeqs)
+      report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxNumSeqs (${v.maxNumSeqs})`);
+    if (d.tensorParallelSize > c.accelerator.npusPerNode)
+      report(at("tensorParallelSize"), `is ${d.tensorParallelSize} but an instance runs on one node with accelerator.npusPerNode = ${c.accelerator.npusPerNode} NPUs`);
+    requestOverLimit(at("resources", "cpu"), d.resources.cpu, report);
+    requestOverLimit(at("resources", "memory"), d.resources.memory, report);
+    requestOverLimit(at("scheduler", "resources", "cpu"), d.scheduler.resources.cpu, report);
+    requestOverLimit(at("scheduler", "resources", "memory"), d.scheduler.resources.memory, report);
+    for (const key of Object.keys(d.env)) if (!ENV_NAME.test(key)) report(at("env", key), `"${key}" is not a valid environment variable name`);
+  });
+
+  const resolved = resolveInference(c);
+  for (const p of resolved.problems) report(p.path, p.message);
+  if (resolved.problems.length > 0) return;
+  for (const d of resolved.deployments) {
+    const t = rankTopologyOf(d);
+    if (!t) continue;
+    for (const message of rankTableProblems(t, undefined, undefined, d.scheduler.port)) report(["inference", "deployments", d.index], `rank tables: ${message}`);
+  }
+}
+
+function countOf(v: number | unknown[]): number {
+  return typeof v === "number" ? v : v.length;
+}
