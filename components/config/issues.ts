@@ -15,6 +15,12 @@ export function formatPath(path: Path): string {
 /** Collects cross-field issues; the rules modules call `report(path, message)`. */
 export type Report = (path: Path, message: string) => void;
 
+/**
+ * Sections that failed their schema and were replaced by defaults. A rule that looks into
+ * another section skips it when that section failed, so it reports no consequential noise.
+ */
+export type FailedSections = ReadonlySet<string>;
+
 /** One line per issue, the way the CLI and the Pulumi program print them. */
 export function formatIssues(issues: readonly ConfigIssue[]): string {
   return issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n");

@@ -7,7 +7,7 @@ import { isUnderMaUserHome } from "../common/paths";
 import { parseQuantity } from "../common/quantity";
 import { claimNameOf } from "../storage/config";
 import { TRAINING_TASK_NAMES, configMapNameOf, podHostnameOf } from "../training/names";
-import type { Report } from "./issues";
+import type { FailedSections, Report } from "./issues";
 import type { StackConfig } from "./schema";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -58,7 +58,7 @@ export function imageRules(c: StackConfig, report: Report): void {
     report(["registry"], "is required when images.build.enabled is true (server and username to push to SWR)");
 }
 
-export function trainingRules(c: StackConfig, report: Report): void {
+export function trainingRules(c: StackConfig, report: Report, failed: FailedSections = new Set()): void {
   const jobs = c.training.jobs;
   const volumeNames = c.storage.volumes.map((v) => v.name);
   reportDuplicates(jobs, (j) => j.name, (i) => ["training", "jobs", i, "name"], "job name", report);
@@ -78,7 +78,7 @@ export function trainingRules(c: StackConfig, report: Report): void {
     const containerProblem = labelProblem(job.containerName, "container name");
     if (containerProblem) report(at("containerName"), containerProblem);
     const npus = job.npus ?? c.accelerator.npusPerNode;
-    if (npus > c.accelerator.npusPerNode)
+    if (npus > c.accelerator.npusPerNode && !failed.has("accelerator"))
       report(at("npus"), `requests ${npus} NPUs per pod but accelerator.npusPerNode is ${c.accelerator.npusPerNode}; one pod runs on one node`);
     if (job.minAvailable !== undefined && job.minAvailable > job.nodes)
       report(at("minAvailable"), `is ${job.minAvailable} but the job has only ${job.nodes} pod(s); it could never start`);
@@ -86,7 +86,9 @@ export function trainingRules(c: StackConfig, report: Report): void {
     reportRequestOverLimit(at("resources", "memory"), job.resources.memory, report);
     if (isUnderMaUserHome(job.mountPath))
       report(at("mountPath"), `must not be /home/ma-user or below it: mounting there breaks the image`);
-    if (volumeNames.length === 0)
+    if (failed.has("storage")) {
+      // The volumes are unknown: no volume rule can be judged.
+    } else if (volumeNames.length === 0)
       report(at("volume"), "training jobs mount an SFS Turbo volume for code, data and weights: add one under storage.volumes");
     else if (job.volume !== undefined && !volumeNames.includes(job.volume))
       report(at("volume"), `refers to volume "${job.volume}", which is not in storage.volumes (${volumeNames.join(", ")})`);

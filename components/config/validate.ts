@@ -61,7 +61,7 @@ export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}):
 
   const ruleIssues: ConfigIssue[] = [];
   const report = (path: Path, message: string) => ruleIssues.push({ path: formatPath(path), message });
-  for (const rule of RULES) rule(config, report);
+  for (const rule of RULES) rule(config, report, failed);
   if (config.registry && !secrets.registryPassword)
     report(["registryPassword"], "is required with registry: set it with `pulumi config set --secret registryPassword <password>`");
   if (secrets.registryPassword === "plaintext")

@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { installMocks, registered, settled, valueOf, childrenOf } from "./mocks";
 import { validConfig } from "./helpers";
@@ -39,16 +40,16 @@ describe("the whole stack", () => {
   });
 
   it("keeps the registry password a secret in the pull secret", async () => {
-    const pulumi = await import("@pulumi/pulumi");
+    const { secret } = await import("@pulumi/pulumi");
     const config = validConfig({ registry: { server: "swr.example.com", username: "cn-southwest-2@AK" } }, { registryPassword: "secret" });
-    stackModule.deployStack(config, { registryPassword: pulumi.secret("hunter2") });
+    stackModule.deployStack(config, { registryPassword: secret("hunter2") });
     await settled();
-    const secret = byType("kubernetes:core/v1:Secret")[0];
-    expect(secret.inputs.type).toBe("kubernetes.io/dockerconfigjson");
+    const pullSecret = byType("kubernetes:core/v1:Secret")[0];
+    expect(pullSecret.inputs.type).toBe("kubernetes.io/dockerconfigjson");
     // The engine receives stringData wrapped as a secret (the SDK's secret signature), never as plain data.
     const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-    expect(secret.inputs.stringData[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
-    const docker = JSON.parse(secret.inputs.stringData.value[".dockerconfigjson"]);
+    expect(pullSecret.inputs.stringData[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
+    const docker = JSON.parse(pullSecret.inputs.stringData.value[".dockerconfigjson"]);
     expect(docker.auths["swr.example.com"]).toMatchObject({ username: "cn-southwest-2@AK", password: "hunter2" });
     const pod = byType("kubernetes:batch.volcano.sh/v1alpha1:Job")[0].inputs.spec.tasks[0].template.spec;
     expect(pod.imagePullSecrets).toEqual([{ name: "swr-pull-secret" }]);
@@ -85,7 +86,6 @@ describe("SfsTurboVolume", () => {
 
 describe("TrainingJob", () => {
   it("replaces the Volcano Job on spec changes (delete first) and ignores the plugin's ConfigMap rewrite", async () => {
-    const pulumi = await import("@pulumi/pulumi");
     const seen: Record<string, pulumi.CustomResourceOptions> = {};
     const record: pulumi.ResourceTransformation = (args) => {
       seen[args.name] = args.opts;

@@ -50,6 +50,11 @@ describe("every problem is reported at once with its path", () => {
     expect(paths).not.toContain("training.jobs[0].npus");
   });
 
+  it("does not report consequences of a failed section in another one", () => {
+    const issues = issuesOf(rawConfig({ storage: { volumes: [{ ...SFS_VOLUME, capacity: "lots" }] }, training: { jobs: [{ name: "vcjob", command: "x", mountPath: "/home/ma-user" }] } }));
+    expect(issues.map((i) => i.path)).toEqual(["storage.volumes[0].capacity", "training.jobs[0].mountPath"]);
+  });
+
   it("runs cross-field rules when the structure is valid", () => {
     const issues = issuesOf(rawConfig({ training: { jobs: [{ name: "Bad_Name", command: "x", npus: 16 }] } }));
     expect(issues).toEqual(

@@ -1,0 +1,118 @@
+/**
+ * End-to-end harness: the real Pulumi CLI and engine (Automation API) against the local
+ * simulated CCE cluster. Run through `npm test`, which provides the toolchain and the cluster.
+ */
+import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+
+export const repo = path.resolve(__dirname, "../..");
+
+/** Fails fast with a clear message when the suite is not started by `npm test`. */
+export function requireEnvironment(): void {
+  const missing = ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG"].filter((k) => process.env[k] === undefined);
+  if (missing.length) throw new Error(`e2e tests need ${missing.join(", ")}: run them with \`npm test\` (scripts/test.sh)`);
+}
+
+export function kubectl(...args: string[]): string {
+  return execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Names of every object of the project in the cluster, as "kind/namespace/name". */
+export function projectObjects(): string[] {
+  const kinds = "persistentvolumes,persistentvolumeclaims,configmaps,secrets,daemonsets,deployments,services,networkpolicies,jobs.batch.volcano.sh";
+  const out = kubectl("get", kinds, "-A", "-l", "app.kubernetes.io/part-of=ascend-stack", "-o", "json");
+  return (JSON.parse(out).items as any[]).map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
+}
+
+/** A stack whose config is a copy of an example stack file, with edits applied to the copy. */
+export class ExampleStack {
+  readonly file: string;
+  private config: Record<string, any>;
+
+  private constructor(readonly name: string, readonly stack: Stack, source: string) {
+    this.file = path.join(repo, `Pulumi.${name}.yaml`);
+    this.config = parse(fs.readFileSync(source, "utf8")).config;
+    this.write();
+  }
+
+  static async open(name: string, exampleFile: string): Promise<ExampleStack> {
+    const source = path.join(repo, exampleFile);
+    fs.writeFileSync(path.join(repo, `Pulumi.${name}.yaml`), fs.readFileSync(source, "utf8"));
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: repo });
+    return new ExampleStack(name, stack, source);
+  }
+
+  /** Edits the stack's config (the `ascend-stack:<section>` objects) and writes the file. */
+  edit(section: string, change: (value: any) => void): void {
+    const key = `ascend-stack:${section}`;
+    change(this.config[key]);
+    this.write();
+  }
+
+  setRaw(key: string, value: unknown): void {
+    this.config[key] = value;
+    this.write();
+  }
+
+  private write() {
+    const existing = fs.existsSync(this.file) ? parse(fs.readFileSync(this.file, "utf8")) : {};
+    fs.writeFileSync(this.file, stringify({ ...existing, config: this.config }));
+  }
+
+  /** Removes the stack and its file; objects left in the cluster are the caller's business. */
+  async remove(): Promise<void> {
+    await this.stack.workspace.removeStack(this.name, { force: true }).catch(() => undefined);
+    fs.rmSync(this.file, { force: true });
+  }
+}
+
+export interface StepOps {
+  /** op per resource name (the last URN segment), for every resource the engine touched. */
+  ops: Record<string, string>;
+  /** Resources whose op is not "same". */
+  changed: Record<string, string>;
+  /** Properties each changed resource's diff names. */
+  diffs: Record<string, string[]>;
+}
+
+/** Collects per-resource ops from engine events. */
+export function opsCollector() {
+  const ops: Record<string, string> = {};
+  const diffs: Record<string, string[]> = {};
+  const onEvent = (e: EngineEvent) => {
+    const md = e.resourcePreEvent?.metadata;
+    if (!md || md.type === "pulumi:pulumi:Stack") return;
+    const name = md.urn.split("::").pop()!;
+    // Replacement emits several steps for one resource; keep the one that says "replace".
+    if (ops[name] === "replace" || (ops[name] && md.op !== "replace" && ops[name] !== "same")) return;
+    ops[name] = md.op;
+    diffs[name] = md.diffs ?? [];
+  };
+  const result = (): StepOps => {
+    const changed = Object.fromEntries(Object.entries(ops).filter(([, op]) => op !== "same" && op !== "read"));
+    return { ops, changed, diffs: Object.fromEntries(Object.keys(changed).map((k) => [k, diffs[k]])) };
+  };
+  return { onEvent, result };
+}
+
+export async function previewOps(s: ExampleStack): Promise<StepOps> {
+  const c = opsCollector();
+  await s.stack.preview({ diff: true, onEvent: c.onEvent });
+  return c.result();
+}
+
+export async function upOps(s: ExampleStack): Promise<StepOps & { outputs: Record<string, any> }> {
+  const c = opsCollector();
+  const r = await s.stack.up({ onEvent: c.onEvent });
+  const outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
+  return { ...c.result(), outputs };
+}
+
+/** The stack's raw checkpoint (state file) as text. */
+export async function stateText(s: ExampleStack): Promise<string> {
+  const exported = await s.stack.exportStack();
+  return JSON.stringify(exported);
+}

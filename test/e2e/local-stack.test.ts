@@ -1,0 +1,88 @@
+/**
+ * The local example stack through the real engine: preview, up, idempotence, a targeted config
+ * edit, refresh, secrets, destroy. Steps run in order and build on each other.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExampleStack, kubectl, previewOps, projectObjects, requireEnvironment, stateText, upOps } from "./harness";
+
+const STACK = "e2e-local";
+const PASSWORD = "local-demo-not-a-real-password";
+let s: ExampleStack;
+
+beforeAll(async () => {
+  requireEnvironment();
+  s = await ExampleStack.open(STACK, "Pulumi.local.yaml");
+});
+
+afterAll(async () => {
+  if (!s) return;
+  await s.stack.destroy({ excludeProtected: true }).catch(() => undefined);
+  await s.remove();
+  // The protected volume outlives the stack by design; clean it out of the shared test cluster.
+  kubectl("delete", "pvc,pv", "-A", "-l", "app.kubernetes.io/instance=sfs-turbo-local", "--ignore-not-found", "--wait=false");
+});
+
+describe.sequential("local example stack", () => {
+  it("previews the creation of every component and object", async () => {
+    const p = await previewOps(s);
+    expect(Object.values(p.changed).every((op) => op === "create")).toBe(true);
+    expect(Object.keys(p.changed)).toEqual(
+      expect.arrayContaining(["sfs-turbo-local-pv", "sfs-turbo-local-pvc", "image-prepull-daemonset", "llama2-pretrain-configmap", "llama2-pretrain-job", "registry-secret"]),
+    );
+  });
+
+  it("up creates them; the pre-pull reaches every NPU node before the job exists", async () => {
+    const r = await upOps(s);
+    expect(r.outputs.trainingJobs["llama2-pretrain"]).toEqual({ job: "llama2-pretrain", configMap: "configmap1980-llama2-pretrain" });
+    const ds = JSON.parse(kubectl("get", "daemonset", "image-prepull", "-o", "json"));
+    const npuNodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n");
+    expect(ds.status.numberReady).toBe(npuNodes.length);
+    const job = JSON.parse(kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
+    expect(job.spec.tasks.map((t: any) => [t.name, t.replicas])).toEqual([["main", 1], ["work", 1]]);
+    expect(job.spec.minAvailable).toBe(2);
+    // The job was created after the DaemonSet became ready (dependsOn on the pre-pull component).
+    expect(Date.parse(job.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(ds.metadata.creationTimestamp));
+    const pvc = JSON.parse(kubectl("get", "pvc", "sfs-turbo-local", "-o", "json"));
+    expect(pvc.status.phase).toBe("Bound");
+  });
+
+  it("a second preview shows no changes", async () => {
+    const p = await previewOps(s);
+    expect(p.changed).toEqual({});
+  });
+
+  it("editing a training job's command replaces exactly that job", async () => {
+    s.edit("training", (t) => {
+      t.jobs[0].command = "cd /mnt/sfs_turbo/AscendFactory && sh scripts/llama2/1_pl_finetune_13b.sh";
+    });
+    const p = await previewOps(s);
+    expect(p.changed).toEqual({ "llama2-pretrain-job": "replace" });
+    expect(p.diffs["llama2-pretrain-job"]).toEqual(["spec"]);
+    const r = await upOps(s);
+    expect(r.changed).toEqual({ "llama2-pretrain-job": "replace" });
+    const job = JSON.parse(kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
+    expect(job.spec.tasks[0].template.spec.containers[0].args[0]).toContain("1_pl_finetune_13b.sh");
+  });
+
+  it("refresh finds no drift", async () => {
+    const r = await s.stack.refresh();
+    const changes = r.summary.resourceChanges ?? {};
+    expect(Object.keys(changes).filter((op) => op !== "same")).toEqual([]);
+    expect((await previewOps(s)).changed).toEqual({});
+  });
+
+  it("never stores the registry password in plaintext", async () => {
+    const state = await stateText(s);
+    expect(state).not.toContain(PASSWORD);
+    expect(state).not.toContain(Buffer.from(`cn-southwest-2@LOCALDEMOAK:${PASSWORD}`).toString("base64"));
+    const secret = JSON.parse(kubectl("get", "secret", "swr-pull-secret", "-o", "json"));
+    const docker = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString());
+    expect(docker.auths["swr.cn-southwest-2.myhuaweicloud.com"].password).toBe(PASSWORD);
+  });
+
+  it("destroy leaves nothing of the project but the protected SFS Turbo volume", async () => {
+    await s.stack.destroy({ excludeProtected: true });
+    expect(projectObjects().filter((o) => !o.includes("sfs-turbo-local"))).toEqual([]);
+    expect(projectObjects()).toEqual(["PersistentVolume//sfs-turbo-local", "PersistentVolumeClaim/default/sfs-turbo-local"]);
+  });
+});
