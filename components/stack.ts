@@ -25,7 +25,8 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
   const opts: pulumi.ComponentResourceOptions = { provider };
 
   const namespace = config.cluster.createNamespace
-    ? new k8s.core.v1.Namespace(`${stack}-namespace`, { metadata: { name: ns } }, { provider })
+    ? // Deleting a namespace deletes every claim in it: Pulumi never deletes the namespace it created.
+      new k8s.core.v1.Namespace(`${stack}-namespace`, { metadata: { name: ns } }, { provider, retainOnDelete: true })
     : undefined;
   const base = namespace ? { ...opts, dependsOn: [namespace] } : opts;
 

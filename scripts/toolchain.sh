@@ -235,7 +235,20 @@ fetch_volcano_crds() {
 
 command -v go >/dev/null || fail "Go is required to build the toolchain (go not found on PATH)"
 tools=("$@")
-[ ${#tools[@]} -eq 0 ] && tools=(pulumi language-nodejs kubernetes-provider etcd kubernetes kwok volcano)
+if [ ${#tools[@]} -eq 0 ]; then
+  # Two independent chains in parallel: a cold build overlaps downloads, compiles and links.
+  rc_file="$logs/chain-pulumi.rc"; rm -f "$rc_file"
+  { "$0" pulumi language-nodejs kubernetes-provider 2>&1 | grep --line-buffered -v '^TOOLCHAIN_BIN=' | sed -u 's/^/[pulumi chain] /' >&2
+    echo "${PIPESTATUS[0]}" >"$rc_file"; } &
+  status=0
+  "$0" volcano etcd kwok kubernetes >/dev/null || status=$?
+  wait
+  [ "$(cat "$rc_file" 2>/dev/null)" = 0 ] || fail "the Pulumi tool chain failed (its step is named above)"
+  [ $status -eq 0 ] || fail "the Kubernetes tool chain failed (its step is named above)"
+  step "ready in $bin"
+  echo "TOOLCHAIN_BIN=$bin"
+  exit 0
+fi
 for t in "${tools[@]}"; do
   case $t in
     pulumi) build_pulumi ;;

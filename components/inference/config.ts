@@ -40,7 +40,7 @@ export const instanceSchema = z
     node: z.string().min(1).optional(),
     /** inventory mode: physical device ids, like one entry of the manual's `--prefill-server-list 0,1 2,3`. */
     devices: z.array(z.number().int().min(0)).min(1).optional(),
-    /** `--port`. Default: the lowest free port from 8088 on the instance's host. */
+    /** `--port`. Default: prefill k 8088+2k, decode k 8089+2k, or the next free one (step 2) on its host. */
     port: port.optional(),
   })
   .strict();
@@ -103,8 +103,8 @@ export const pdDeploymentSchema = z
     /** The scheduler (api-server) instance: CPU-only, the public endpoint. */
     scheduler: z
       .object({
-        /** `--port`: the OpenAI endpoint (Service port too). */
-        port: port.default(PD_DEFAULTS.schedulerPort),
+        /** `--port`: the OpenAI endpoint (Service port too). Default 9000, or the next port free on its host(s). */
+        port: port.optional(),
         /** `--prefill-routing-policy`. */
         routingPolicy: z.enum(["RoundRobin", "FreeKVFirst", "BLB"]).default("RoundRobin"),
         /** USE_OPENAI=1 (OpenAI API) or 0 (plain vLLM API). */

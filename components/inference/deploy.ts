@@ -1,5 +1,7 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema";
+import { PdInference } from "./PdInference";
+import { resolveInference } from "./topology";
 
 /** What the stack hands the inference section: shared objects created by the foundation. */
 export interface InferenceContext {
@@ -13,11 +15,39 @@ export interface InferenceContext {
 }
 
 /** Images the inference deployments run (pre-pulled on every accelerator node). */
-export function inferenceImages(_config: StackConfig): string[] {
-  return [];
+export function inferenceImages(config: StackConfig): string[] {
+  return [...new Set(config.inference.deployments.map((d) => d.image ?? config.images.base))];
 }
 
 /** Creates the P/D inference deployments; returns stack outputs keyed by deployment name. */
-export function deployInference(_ctx: InferenceContext): Record<string, pulumi.Output<unknown>> {
-  return {};
+export function deployInference(ctx: InferenceContext): Record<string, pulumi.Output<unknown>> {
+  const { config } = ctx;
+  const resolved = resolveInference(config);
+  // validateStackConfig reports these before the program runs; never deploy a broken topology.
+  if (resolved.problems.length > 0)
+    throw new Error(`inference config is invalid:\n${resolved.problems.map((p) => `  - ${p.path.join(".")}: ${p.message}`).join("\n")}`);
+  const inventoryHosts = [
+    ...new Set(resolved.deployments.filter((d) => d.config.mode === "inventory").flatMap((d) => d.instances.map((x) => x.node!.hostname))),
+  ];
+  const outputs: Record<string, pulumi.Output<unknown>> = {};
+  for (const dep of resolved.deployments) {
+    const d = dep.config;
+    const pd = new PdInference(
+      d.name,
+      {
+        deployment: dep,
+        namespace: config.cluster.namespace,
+        accelerator: config.accelerator,
+        image: d.image ?? config.images.base,
+        imagePullPolicy: config.images.pullPolicy,
+        claimName: ctx.claims[d.volume ?? config.storage.volumes[0].name],
+        imagePullSecrets: ctx.imagePullSecrets,
+        inventoryHosts,
+        dependsOn: ctx.dependsOn,
+      },
+      { provider: ctx.provider },
+    );
+    outputs[d.name] = pulumi.output({ endpoint: pd.endpoint, topology: pd.topology, nodePorts: pd.nodePorts });
+  }
+  return outputs;
 }

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
 import { isUnderMaUserHome } from "../common/paths";
 import { parseQuantity } from "../common/quantity";
-import type { Report } from "../config/issues";
+import type { FailedSections, Report } from "../config/issues";
 import type { StackConfig } from "../config/schema";
 import { configMapNameOf, instanceNameOf } from "./names";
 import { rankTableProblems } from "./ranktableCheck";
@@ -48,8 +48,10 @@ function nodeRules(c: StackConfig, report: Report) {
   });
 }
 
-export function inferenceRules(c: StackConfig, report: Report): void {
-  nodeRules(c, report);
+export function inferenceRules(c: StackConfig, report: Report, failed: FailedSections = new Set()): void {
+  // Placement depends on accelerator.npusPerNode: with that section failed, its defaults would only add noise.
+  const placement = !failed.has("accelerator");
+  if (placement) nodeRules(c, report);
   const deployments = c.inference.deployments;
   const volumeNames = c.storage.volumes.map((v) => v.name);
   const seen = new Map<string, number>();
@@ -65,7 +67,9 @@ export function inferenceRules(c: StackConfig, report: Report): void {
       subdomainProblem(configMapNameOf(d.name), "derived ConfigMap name");
     if (nameProblem) report(at("name"), nameProblem);
 
-    if (volumeNames.length === 0) report(at("volume"), "the weights live on an SFS Turbo volume: add one under storage.volumes");
+    if (failed.has("storage")) {
+      // The volumes are unknown: no volume rule can be judged.
+    } else if (volumeNames.length === 0) report(at("volume"), "the weights live on an SFS Turbo volume: add one under storage.volumes");
     else if (d.volume !== undefined && !volumeNames.includes(d.volume))
       report(at("volume"), `refers to volume "${d.volume}", which is not in storage.volumes (${volumeNames.join(", ")})`);
     if (isUnderMaUserHome(d.mountPath)) report(at("mountPath"), "must not be /home/ma-user or below it: mounting there breaks the image");
@@ -81,7 +85,7 @@ export function inferenceRules(c: StackConfig, report: Report): void {
       report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxModelLen (${v.maxModelLen}) unless enableChunkedPrefill is true`);
     if (v.maxNumBatchedTokens < v.maxNumSeqs)
       report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxNumSeqs (${v.maxNumSeqs})`);
-    if (d.tensorParallelSize > c.accelerator.npusPerNode)
+    if (placement && d.tensorParallelSize > c.accelerator.npusPerNode)
       report(at("tensorParallelSize"), `is ${d.tensorParallelSize} but an instance runs on one node with accelerator.npusPerNode = ${c.accelerator.npusPerNode} NPUs`);
     requestOverLimit(at("resources", "cpu"), d.resources.cpu, report);
     requestOverLimit(at("resources", "memory"), d.resources.memory, report);
@@ -90,6 +94,7 @@ export function inferenceRules(c: StackConfig, report: Report): void {
     for (const key of Object.keys(d.env)) if (!ENV_NAME.test(key)) report(at("env", key), `"${key}" is not a valid environment variable name`);
   });
 
+  if (!placement) return;
   const resolved = resolveInference(c);
   for (const p of resolved.problems) report(p.path, p.message);
   if (resolved.problems.length > 0) return;

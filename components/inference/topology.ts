@@ -1,7 +1,7 @@
 /**
  * Resolves the inference config into concrete instances: NPU placement (inventory mode: explicit
- * devices first, then automatic packing in node order on contiguous device ids) and ports (the
- * lowest free port from 8088 on the instance's host). Pure; the rules report its problems and
+ * devices first, then automatic packing in node order on contiguous device ids) and ports (prefill
+ * k from 8088 + 2k, decode k from 8089 + 2k, the next free one on the instance's host). Pure; the rules report its problems and
  * deployInference uses its result, so what is validated is exactly what is deployed.
  */
 import type { Path } from "../config/issues";
@@ -94,7 +94,7 @@ export function resolveInference(c: StackConfig): ResolvedInference {
         spec,
       })),
     ),
-    scheduler: { name: instanceNameOf(dep.name, "scheduler"), port: dep.scheduler.port },
+    scheduler: { name: instanceNameOf(dep.name, "scheduler"), port: dep.scheduler.port ?? 0 },
   }));
   const specOf = (inst: ResolvedInstance) => (inst as ResolvedInstance & { spec: InstanceConfig }).spec;
 
@@ -169,7 +169,7 @@ export function resolveInference(c: StackConfig): ResolvedInference {
       problems.push({ path: ["inference", "deployments", d.index, "scheduler", "node"], message: "is only used in inventory mode" });
   }
 
-  // 3. Ports: explicit ones (and every scheduler) first, then the lowest free port per host.
+  // 3. Ports: explicit ones first, then schedulers from 9000, then instances from 8088 (lowest free per host).
   const reserved: Reservation[] = [];
   const hostOf = (d: ResolvedDeployment, node?: InferenceNodeConfig) => (d.config.mode === "inventory" && node ? node.hostname : ANY_HOST);
   const reserve = (host: string, port: number, owner: string, path: Path) => {
@@ -181,19 +181,24 @@ export function resolveInference(c: StackConfig): ResolvedInference {
     reserved.push({ host, port, owner });
   };
   for (const d of deployments) {
-    reserve(hostOf(d, d.scheduler.node), d.scheduler.port, `${d.scheduler.name}`, ["inference", "deployments", d.index, "scheduler", "port"]);
+    if (d.scheduler.port) reserve(hostOf(d, d.scheduler.node), d.scheduler.port, d.scheduler.name, ["inference", "deployments", d.index, "scheduler", "port"]);
     for (const inst of d.instances) if (inst.port) reserve(hostOf(d, inst.node), inst.port, inst.name, [...inst.path, ...(Array.isArray(d.config[inst.role]) ? ["port"] : [])]);
   }
-  for (const d of deployments) {
+  const firstFree = (host: string, from: number, step: number, owner: string) => {
+    let port = from;
+    while (reserved.some((r) => clashes(r, host, port))) port += step;
+    reserved.push({ host, port, owner });
+    return port;
+  };
+  for (const d of deployments) if (!d.scheduler.port) d.scheduler.port = firstFree(hostOf(d, d.scheduler.node), PD_DEFAULTS.schedulerPort, 1, d.scheduler.name);
+  // Prefill k starts at 8088 + 2k, decode k at 8089 + 2k (the manual's 8088/8089 for 1p1d): an
+  // instance's port depends only on its own role and index, so adding an instance moves no other.
+  for (const d of deployments)
     for (const inst of d.instances) {
       if (inst.port) continue;
-      const host = hostOf(d, inst.node);
-      let port: number = PD_DEFAULTS.firstInstancePort;
-      while (reserved.some((r) => clashes(r, host, port))) port++;
-      inst.port = port;
-      reserved.push({ host, port, owner: inst.name });
+      const from = PD_DEFAULTS.firstInstancePort + (inst.role === "decode" ? 1 : 0) + 2 * inst.index;
+      inst.port = firstFree(hostOf(d, inst.node), from, 2, inst.name);
     }
-  }
   for (const d of deployments) for (const inst of d.instances) delete (inst as Partial<{ spec: unknown }>).spec;
   return { deployments, problems };
 }

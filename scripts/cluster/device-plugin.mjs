@@ -41,6 +41,9 @@ function call(method, urlPath, body, contentType = "application/json") {
 // State: fake nodes by name, and which pod (uid) holds which device ids on which node.
 const nodes = new Map(); // name -> { index, ip } | null (not a fake node)
 const holders = new Map(); // uid -> { node, ids }
+// Pods that did not fit (only possible when pods bypass the scheduler via spec.nodeName):
+// retried whenever devices are freed on their node.
+const waiting = new Map(); // uid -> pod
 
 async function nodeInfo(name) {
   if (nodes.has(name)) return nodes.get(name);
@@ -62,7 +65,12 @@ async function onPod(type, pod) {
   const uid = pod.metadata.uid;
   const phase = pod.status?.phase;
   if (type === "DELETED" || phase === "Succeeded" || phase === "Failed") {
-    if (holders.delete(uid)) log(`freed devices of ${pod.metadata.namespace}/${pod.metadata.name}`);
+    waiting.delete(uid);
+    const held = holders.get(uid);
+    if (!held) return;
+    holders.delete(uid);
+    log(`freed devices [${held.ids}] of ${pod.metadata.namespace}/${pod.metadata.name}`);
+    for (const p of waiting.values()) if (p.spec.nodeName === held.node) enqueue("RETRY", p);
     return;
   }
   const nodeName = pod.spec?.nodeName;
@@ -75,7 +83,14 @@ async function onPod(type, pod) {
     return;
   }
   if (holders.has(uid)) return; // our patch is in flight or already applied
-  const result = allocate({ ...node, used: usedOn(nodeName) }, pod);
+  let result;
+  try {
+    result = allocate({ ...node, used: usedOn(nodeName) }, pod);
+  } catch (e) {
+    waiting.set(uid, pod);
+    throw e;
+  }
+  waiting.delete(uid);
   if (!result) return;
   const ids = result.devices.map((d) => d.device_id);
   holders.set(uid, { node: nodeName, ids });
@@ -102,6 +117,7 @@ async function listAndWatch() {
   if (status !== 200) throw new Error(`list pods: HTTP ${status}`);
   const live = new Set(body.items.map((p) => p.metadata.uid));
   for (const uid of holders.keys()) if (!live.has(uid)) holders.delete(uid);
+  waiting.clear();
   // Record existing allocations before handing out new ones.
   const sorted = [...body.items].sort((a, b) => (b.metadata.annotations?.[ANNOTATION] ? 1 : 0) - (a.metadata.annotations?.[ANNOTATION] ? 1 : 0));
   for (const p of sorted) await enqueue("ADDED", p);

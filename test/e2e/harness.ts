@@ -38,11 +38,22 @@ export class ExampleStack {
     this.write();
   }
 
+  /**
+   * Opens stack `name` with the example's config, isolated in its own namespace (named after the
+   * stack) so it never touches the demo stack's objects on a shared cluster.
+   */
   static async open(name: string, exampleFile: string): Promise<ExampleStack> {
     const source = path.join(repo, exampleFile);
     fs.writeFileSync(path.join(repo, `Pulumi.${name}.yaml`), fs.readFileSync(source, "utf8"));
     const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: repo });
-    return new ExampleStack(name, stack, source);
+    const s = new ExampleStack(name, stack, source);
+    s.edit("cluster", (c) => Object.assign(c, { namespace: name, createNamespace: true }));
+    return s;
+  }
+
+  /** kubectl in this stack's namespace. */
+  kubectl(...args: string[]): string {
+    return kubectl("-n", this.name, ...args);
   }
 
   /** Edits the stack's config (the `ascend-stack:<section>` objects) and writes the file. */

@@ -7,11 +7,15 @@ import { ExampleStack, kubectl, previewOps, projectObjects, requireEnvironment, 
 
 const STACK = "e2e-local";
 const PASSWORD = "local-demo-not-a-real-password";
+const VOLUME = "sfs-e2e-local";
 let s: ExampleStack;
 
 beforeAll(async () => {
   requireEnvironment();
   s = await ExampleStack.open(STACK, "Pulumi.local.yaml");
+  s.edit("storage", (st) => {
+    st.volumes[0].name = VOLUME;
+  });
 });
 
 afterAll(async () => {
@@ -19,7 +23,8 @@ afterAll(async () => {
   await s.stack.destroy({ excludeProtected: true }).catch(() => undefined);
   await s.remove();
   // The protected volume outlives the stack by design; clean it out of the shared test cluster.
-  kubectl("delete", "pvc,pv", "-A", "-l", "app.kubernetes.io/instance=sfs-turbo-local", "--ignore-not-found", "--wait=false");
+  kubectl("delete", "pvc,pv", "-A", "-l", `app.kubernetes.io/instance=${VOLUME}`, "--ignore-not-found", "--wait=false");
+  kubectl("delete", "namespace", s.name, "--ignore-not-found", "--wait=false");
 });
 
 describe.sequential("local example stack", () => {
@@ -27,22 +32,22 @@ describe.sequential("local example stack", () => {
     const p = await previewOps(s);
     expect(Object.values(p.changed).every((op) => op === "create")).toBe(true);
     expect(Object.keys(p.changed)).toEqual(
-      expect.arrayContaining(["sfs-turbo-local-pv", "sfs-turbo-local-pvc", "image-prepull-daemonset", "llama2-pretrain-configmap", "llama2-pretrain-job", "registry-secret"]),
+      expect.arrayContaining([`${VOLUME}-pv`, `${VOLUME}-pvc`, "image-prepull-daemonset", "llama2-pretrain-configmap", "llama2-pretrain-job", "registry-secret"]),
     );
   });
 
   it("up creates them; the pre-pull reaches every NPU node before the job exists", async () => {
     const r = await upOps(s);
     expect(r.outputs.trainingJobs["llama2-pretrain"]).toEqual({ job: "llama2-pretrain", configMap: "configmap1980-llama2-pretrain" });
-    const ds = JSON.parse(kubectl("get", "daemonset", "image-prepull", "-o", "json"));
+    const ds = JSON.parse(s.kubectl("get", "daemonset", "image-prepull", "-o", "json"));
     const npuNodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n");
     expect(ds.status.numberReady).toBe(npuNodes.length);
-    const job = JSON.parse(kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
+    const job = JSON.parse(s.kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
     expect(job.spec.tasks.map((t: any) => [t.name, t.replicas])).toEqual([["main", 1], ["work", 1]]);
     expect(job.spec.minAvailable).toBe(2);
     // The job was created after the DaemonSet became ready (dependsOn on the pre-pull component).
     expect(Date.parse(job.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(ds.metadata.creationTimestamp));
-    const pvc = JSON.parse(kubectl("get", "pvc", "sfs-turbo-local", "-o", "json"));
+    const pvc = JSON.parse(s.kubectl("get", "pvc", VOLUME, "-o", "json"));
     expect(pvc.status.phase).toBe("Bound");
   });
 
@@ -60,7 +65,7 @@ describe.sequential("local example stack", () => {
     expect(p.diffs["llama2-pretrain-job"]).toEqual(["spec"]);
     const r = await upOps(s);
     expect(r.changed).toEqual({ "llama2-pretrain-job": "replace" });
-    const job = JSON.parse(kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
+    const job = JSON.parse(s.kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
     expect(job.spec.tasks[0].template.spec.containers[0].args[0]).toContain("1_pl_finetune_13b.sh");
   });
 
@@ -75,14 +80,14 @@ describe.sequential("local example stack", () => {
     const state = await stateText(s);
     expect(state).not.toContain(PASSWORD);
     expect(state).not.toContain(Buffer.from(`cn-southwest-2@LOCALDEMOAK:${PASSWORD}`).toString("base64"));
-    const secret = JSON.parse(kubectl("get", "secret", "swr-pull-secret", "-o", "json"));
+    const secret = JSON.parse(s.kubectl("get", "secret", "swr-pull-secret", "-o", "json"));
     const docker = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString());
     expect(docker.auths["swr.cn-southwest-2.myhuaweicloud.com"].password).toBe(PASSWORD);
   });
 
   it("destroy leaves nothing of the project but the protected SFS Turbo volume", async () => {
     await s.stack.destroy({ excludeProtected: true });
-    expect(projectObjects().filter((o) => !o.includes("sfs-turbo-local"))).toEqual([]);
-    expect(projectObjects()).toEqual(["PersistentVolume//sfs-turbo-local", "PersistentVolumeClaim/default/sfs-turbo-local"]);
+    const mine = projectObjects().filter((o) => o.includes(`/${STACK}/`) || o.endsWith(`/${VOLUME}`));
+    expect(mine).toEqual([`PersistentVolume//${VOLUME}`, `PersistentVolumeClaim/${STACK}/${VOLUME}`]);
   });
 });

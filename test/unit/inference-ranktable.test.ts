@@ -82,7 +82,8 @@ describe("2p2d-tp2 (--prefill-server-list 0,1 2,3 --decode-server-list 4,5 6,7)"
       "local_ranktable_10.0.0.18_67.json",
       "local_ranktable_10.0.0.18_host.json",
     ]);
-    expect(nodePorts(t)).toBe("8088,8089,8090,8091");
+    // prefill k on 8088+2k, decode k on 8089+2k; NODE_PORTS lists prefill first
+    expect(nodePorts(t)).toBe("8088,8090,8089,8091");
     expect(rankTableProblems(t)).toEqual([]);
   });
 });
@@ -96,8 +97,8 @@ describe("multi-host", () => {
     // only the host with --api-server carries the scheduler
     expect(hostGlobalRankTable(t, "10.0.0.19").server_group_list[0]).toEqual({ group_id: "0", server_count: "0", server_list: [] });
   });
-  it("gives instances on different hosts the same auto port (ports are per host)", () => {
-    expect(nodePorts(t)).toBe("8088,8089,8088,8089");
+  it("assigns ports per instance role and index, so adding an instance moves no other port", () => {
+    expect(nodePorts(t)).toBe("8088,8090,8089,8091");
     expect(Object.keys(rankTableFiles(t))).toContain("local_ranktable_10.0.0.19_01.json");
   });
 });
@@ -112,7 +113,7 @@ describe("rankTableProblems catches defective tables (the rules the generator gu
     return { ...files, [g]: renderJson(x) };
   };
   it("NODE_PORTS not in global-table order", () => {
-    expect(rankTableProblems(t, files, "8090,8091,8088,8089")).toEqual([expect.stringContaining("NODE_PORTS \"8090,8091,8088,8089\" is not in the global table's order")]);
+    expect(rankTableProblems(t, files, "8089,8091,8088,8090")).toEqual([expect.stringContaining('NODE_PORTS "8089,8091,8088,8090" is not in the global table\'s order')]);
   });
   it("two schedulers", () => {
     const bad = edit((x) => x.server_group_list[0].server_list.push({ server_id: "10.0.0.19", server_ip: "10.0.0.19" }));
@@ -144,7 +145,7 @@ describe("rankTableProblems catches defective tables (the rules the generator gu
   it("clashing ports on a host", () => {
     const clash: RankTopology = { ...t, decode: [{ ...t.decode[0], port: 8088 }, t.decode[1]] };
     expect(rankTableProblems(clash).join()).toMatch(/ports on host 10.0.0.18 are not distinct/);
-    expect(rankTableProblems(t, undefined, undefined, 8091).join()).toMatch(/ports on host 10.0.0.18 are not distinct: 8088,8089,8090,8091,8091/);
+    expect(rankTableProblems(t, undefined, undefined, 8091).join()).toMatch(/ports on host 10.0.0.18 are not distinct: 8088,8090,8089,8091,8091/);
   });
 });
 
