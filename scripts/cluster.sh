@@ -65,13 +65,15 @@ port_free() {
   running "$2" && return 0
   ! ss -Hltn "sport = :$1" | grep -q . || die "port $1 for $2 is in use by another process; override it (see the header of $0)"
 }
+# alive <pid>: exists and is not a zombie (an exited child of a parent that has not reaped it yet).
+alive() { kill -0 "$1" 2>/dev/null && ! awk '{exit $3 != "Z"}' "/proc/$1/stat" 2>/dev/null; }
 stop_component() {
   local name=$1 pid
   running "$name" || { rm -f "$state/run/$name.pid"; return 0; }
   pid=$(pid_of "$name")
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
+  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$state/run/$name.pid"
   say "stopped $name (pid $pid)"
 }
@@ -240,7 +242,8 @@ cmd_start() {
 
   say "installing Volcano CRDs and the default Queue"
   kc apply --server-side --force-conflicts -f "$CRDS" >/dev/null
-  kc wait --for=condition=Established --timeout=30s \
+  # Retried: `kubectl wait` errors out (instead of waiting) while a new CRD has no conditions yet.
+  wait_for kube-apiserver 30 kc wait --for=condition=Established --timeout=5s \
     crd/jobs.batch.volcano.sh crd/queues.scheduling.volcano.sh crd/podgroups.scheduling.volcano.sh >/dev/null
   kc apply -f "$here/default-queue.yaml" >/dev/null
 

@@ -48,7 +48,7 @@ const SCRIPT = `${PATHS.config}/${RENDEZVOUS_SCRIPT}`;
 const workDirOf = (d: PdDeploymentConfig) => d.workDir ?? d.mountPath;
 
 /** The manual's start command (an argv, no shell quoting needed). */
-export function serverArgs(d: PdDeploymentConfig, role: Role, port: number): string[] {
+export function serverArgs(d: PdDeploymentConfig, role: Role, port: number, instanceArgs: string[] = []): string[] {
   const v = d.vllm;
   const args = [
     "sh",
@@ -67,7 +67,7 @@ export function serverArgs(d: PdDeploymentConfig, role: Role, port: number): str
   if (v.enableChunkedPrefill) args.push("--enable-chunked-prefill");
   if (role === "prefill") args.push(`--prefill-batching-policy=${d.prefillBatchingPolicy}`);
   if (role === "scheduler") args.push(`--prefill-routing-policy=${d.scheduler.routingPolicy}`);
-  return [...args, ...v.extraArgs];
+  return [...args, ...v.extraArgs, ...instanceArgs];
 }
 
 /** The rank-table server of an inventory instance. */
@@ -218,7 +218,7 @@ function deploymentObject(i: PdInputs, role: Role, index: number, name: string, 
 export function buildInstanceDeployment(i: PdInputs, x: ResolvedInstance): KubeObject {
   const d = i.deployment.config;
   const common = commonVolumes(i);
-  const server = serverArgs(d, x.role, x.port);
+  const server = serverArgs(d, x.role, x.port, x.extraArgs);
   const npus = { name: i.accelerator.resourceName, count: d.tensorParallelSize };
   const useOpenAI = { name: "USE_OPENAI", value: d.scheduler.useOpenAI ? "1" : "0" };
   const container = {

@@ -42,6 +42,8 @@ export const instanceSchema = z
     devices: z.array(z.number().int().min(0)).min(1).optional(),
     /** `--port`. Default: prefill k 8088+2k, decode k 8089+2k, or the next free one (step 2) on its host. */
     port: port.optional(),
+    /** vLLM arguments for this instance only, appended after vllm.extraArgs (e.g. a per-instance tuning flag). */
+    extraArgs: z.array(z.string()).default([]),
   })
   .strict();
 export type InstanceConfig = z.infer<typeof instanceSchema>;

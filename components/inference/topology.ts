@@ -21,6 +21,8 @@ export interface ResolvedInstance {
   /** inventory mode: the node and the physical cards (rank order). */
   node?: InferenceNodeConfig;
   devices?: number[];
+  /** Arguments for this instance only (instance entry's extraArgs). */
+  extraArgs: string[];
   /** Config path of the instance (list entry, or the count). */
   path: Path;
 }
@@ -58,7 +60,7 @@ const clashes = (a: Reservation, host: string, port: number) =>
 function declared(dep: PdDeploymentConfig, role: "prefill" | "decode"): { spec: InstanceConfig; path: Path }[] {
   const v = dep[role];
   return typeof v === "number"
-    ? Array.from({ length: v }, () => ({ spec: {}, path: [role] }))
+    ? Array.from({ length: v }, () => ({ spec: { extraArgs: [] }, path: [role] }))
     : v.map((spec, j) => ({ spec, path: [role, j] }));
 }
 
@@ -91,6 +93,7 @@ export function resolveInference(c: StackConfig): ResolvedInference {
         path: ["inference", "deployments", i, ...path],
         node: spec.node ? nodes.get(spec.node) : undefined,
         devices: spec.devices,
+        extraArgs: spec.extraArgs,
         spec,
       })),
     ),
