@@ -111,6 +111,9 @@ wait_for() {
   done
 }
 
+# this_run_logged <component> <text>: the log since the component's last start contains text.
+this_run_logged() { tac "$state/logs/$1.log" | sed '/^=== .* start$/q' | grep -qF "$2"; }
+
 # kubeconfig <file> <cert name>: self-contained (embedded certs) so it can be copied anywhere.
 kubeconfig() {
   local b64='base64 -w0'
@@ -195,7 +198,8 @@ cmd_start() {
   kubeconfig "$state/controller-manager.kubeconfig" controller-manager
   kubeconfig "$state/scheduler.kubeconfig" scheduler
 
-  port_free "$ETCD_PORT" etcd; port_free "$ETCD_PEER_PORT" etcd
+  port_free "$ETCD_PORT" etcd; port_free "$ETCD_PEER_PORT" etcd; port_free "$APISERVER_PORT" kube-apiserver
+  port_free "$KCM_PORT" kube-controller-manager; port_free "$SCHEDULER_PORT" kube-scheduler; port_free "$KWOK_PORT" kwok
   # --unsafe-no-fsync: throwaway test data; fsync latency would dominate on slow disks.
   launch etcd "$BIN/etcd" --name ascend-local --data-dir "$state/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -203,7 +207,6 @@ cmd_start() {
     --initial-cluster "ascend-local=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync --log-level warn
   wait_for etcd 30 curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
 
-  port_free "$APISERVER_PORT" kube-apiserver
   # --endpoint-reconciler-type=none: the `kubernetes` Endpoints may not hold a loopback address.
   launch kube-apiserver "$BIN/kube-apiserver" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
@@ -212,11 +215,13 @@ cmd_start() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
+    --requestheader-client-ca-file="$pki/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --endpoint-reconciler-type=none --profiling=false
   say "waiting for $SERVER/readyz"
   wait_for kube-apiserver 90 readyz
 
-  port_free "$KCM_PORT" kube-controller-manager
   # Single instance: no leader election, so a restart never waits for an old lease to expire.
   launch kube-controller-manager "$BIN/kube-controller-manager" \
     --kubeconfig="$state/controller-manager.kubeconfig" \
@@ -227,25 +232,16 @@ cmd_start() {
     --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
     --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
     --service-cluster-ip-range=10.96.0.0/16 --profiling=false
-  port_free "$SCHEDULER_PORT" kube-scheduler
   launch kube-scheduler "$BIN/kube-scheduler" \
     --kubeconfig="$state/scheduler.kubeconfig" \
     --authentication-kubeconfig="$state/scheduler.kubeconfig" \
     --authorization-kubeconfig="$state/scheduler.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false
-  port_free "$KWOK_PORT" kwok
   # Only nodes annotated kwok.x-k8s.io/node=fake are simulated; pod IPs come from --cidr.
   launch kwok "$BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$here/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --server-address="127.0.0.1:$KWOK_PORT" --cidr=10.244.0.1/16
   launch device-plugin node "$here/device-plugin.mjs" "$state" "$SERVER"
-
-  say "installing Volcano CRDs and the default Queue"
-  kc apply --server-side --force-conflicts -f "$CRDS" >/dev/null
-  # Retried: `kubectl wait` errors out (instead of waiting) while a new CRD has no conditions yet.
-  wait_for kube-apiserver 30 kc wait --for=condition=Established --timeout=5s \
-    crd/jobs.batch.volcano.sh crd/queues.scheduling.volcano.sh crd/podgroups.scheduling.volcano.sh >/dev/null
-  kc apply -f "$here/default-queue.yaml" >/dev/null
 
   say "ensuring $nodes fake Ascend node(s)"
   for ((i = 0; i < nodes; i++)); do node_manifest "$i"; done | kc apply -f - >/dev/null
@@ -254,11 +250,18 @@ cmd_start() {
     [ "$i" -lt "$nodes" ] || kc delete node "ascend-node-$i" --wait=false >/dev/null
   done
 
+  say "installing Volcano CRDs and the default Queue"
+  kc apply --server-side --force-conflicts -f "$CRDS" >/dev/null
+  # Retried: `kubectl wait` errors out (instead of waiting) while a new CRD has no conditions yet.
+  wait_for kube-apiserver 30 kc wait --for=condition=Established --timeout=5s \
+    crd/jobs.batch.volcano.sh crd/queues.scheduling.volcano.sh crd/podgroups.scheduling.volcano.sh >/dev/null
+  kc apply -f "$here/default-queue.yaml" >/dev/null
+
   wait_for kwok 60 kc wait --for=condition=Ready node -l accelerator/huawei-npu=ascend-1980 --timeout=5s
   # Pods are rejected until the service-account controller has made `default`.
   wait_for kube-controller-manager 60 kc -n default get serviceaccount default
   wait_for kube-scheduler 30 curl -skf --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
-  wait_for device-plugin 30 grep -q "watching pods" "$state/logs/device-plugin.log"
+  wait_for device-plugin 30 this_run_logged device-plugin "watching pods"
   for c in "${COMPONENTS[@]}"; do running "$c" || fail_component "$c" "process exited"; done
   say "cluster ready: $nodes node(s), context $CONTEXT"
   echo "export KUBECONFIG=$KUBECONFIG_PATH"

@@ -33,6 +33,12 @@ leaf admin "/O=system:masters/CN=kubernetes-admin" clientAuth
 leaf controller-manager "/CN=system:kube-controller-manager" clientAuth
 leaf scheduler "/CN=system:kube-scheduler" clientAuth
 
+# Separate CA for the (unused) front-proxy request-header auth, as kubeadm does: without it
+# every component logs "missing content for CA bundle ... requestheader-client-ca-file".
+key front-proxy-ca
+openssl req -x509 -new -key front-proxy-ca.key -subj "/CN=front-proxy-ca" -days 3650 -out front-proxy-ca.crt \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+
 key sa
 openssl ec -in sa.key -pubout -out sa.pub 2>/dev/null
 chmod 600 ./*.key

@@ -6,25 +6,17 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ExampleStack, kubectl, previewOps, projectObjects, repo, requireEnvironment } from "./harness";
+import { ExampleStack, previewOps, projectObjects, repo } from "./harness";
 
 const VOLUME = "sfs-turbo-crash";
 let s: ExampleStack;
 
 beforeAll(async () => {
-  requireEnvironment();
-  s = await ExampleStack.open("e2e-crash", "Pulumi.local.yaml");
-  s.edit("storage", (st) => {
-    st.volumes[0].name = VOLUME;
-  });
+  s = await ExampleStack.openLocal("e2e-crash", VOLUME);
 });
 
 afterAll(async () => {
-  if (!s) return;
-  await s.stack.destroy({ excludeProtected: true }).catch(() => undefined);
-  await s.remove();
-  kubectl("delete", "pvc,pv", "-A", "-l", `app.kubernetes.io/instance=${VOLUME}`, "--ignore-not-found", "--wait=false");
-  kubectl("delete", "namespace", s.name, "--ignore-not-found", "--wait=false");
+  await s?.dispose(VOLUME);
 });
 
 function killApiServer(): void {

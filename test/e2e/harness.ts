@@ -51,6 +51,27 @@ export class ExampleStack {
     return s;
   }
 
+  /** Opens the local example as stack `name`, with its SFS Turbo volume renamed to `volume` (PVs are cluster-wide). */
+  static async openLocal(name: string, volume: string): Promise<ExampleStack> {
+    requireEnvironment();
+    const s = await ExampleStack.open(name, "Pulumi.local.yaml");
+    s.edit("storage", (st) => {
+      st.volumes[0].name = volume;
+    });
+    return s;
+  }
+
+  /**
+   * Tears the stack down and removes it; the protected volume outlives the stack by design, so
+   * it and the namespace are then deleted directly to keep the shared test cluster clean.
+   */
+  async dispose(volume: string): Promise<void> {
+    await this.stack.destroy({ excludeProtected: true }).catch(() => undefined);
+    await this.remove();
+    kubectl("delete", "pvc,pv", "-A", "-l", `app.kubernetes.io/instance=${volume}`, "--ignore-not-found", "--wait=false");
+    kubectl("delete", "namespace", this.name, "--ignore-not-found", "--wait=false");
+  }
+
   /** kubectl in this stack's namespace. */
   kubectl(...args: string[]): string {
     return kubectl("-n", this.name, ...args);

@@ -3,7 +3,7 @@
  * edit, refresh, secrets, destroy. Steps run in order and build on each other.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExampleStack, kubectl, previewOps, projectObjects, requireEnvironment, stateText, upOps } from "./harness";
+import { ExampleStack, kubectl, previewOps, projectObjects, stateText, upOps } from "./harness";
 
 const STACK = "e2e-local";
 const PASSWORD = "local-demo-not-a-real-password";
@@ -11,20 +11,11 @@ const VOLUME = "sfs-e2e-local";
 let s: ExampleStack;
 
 beforeAll(async () => {
-  requireEnvironment();
-  s = await ExampleStack.open(STACK, "Pulumi.local.yaml");
-  s.edit("storage", (st) => {
-    st.volumes[0].name = VOLUME;
-  });
+  s = await ExampleStack.openLocal(STACK, VOLUME);
 });
 
 afterAll(async () => {
-  if (!s) return;
-  await s.stack.destroy({ excludeProtected: true }).catch(() => undefined);
-  await s.remove();
-  // The protected volume outlives the stack by design; clean it out of the shared test cluster.
-  kubectl("delete", "pvc,pv", "-A", "-l", `app.kubernetes.io/instance=${VOLUME}`, "--ignore-not-found", "--wait=false");
-  kubectl("delete", "namespace", s.name, "--ignore-not-found", "--wait=false");
+  await s?.dispose(VOLUME);
 });
 
 describe.sequential("local example stack", () => {
@@ -38,6 +29,16 @@ describe.sequential("local example stack", () => {
 
   it("up creates them; the pre-pull reaches every NPU node before the job exists", async () => {
     const r = await upOps(s);
+    // The P/D instances rolled out (the engine waits for Deployment readiness) with devices from the plugin stand-in.
+    for (const name of ["qwen-pd-prefill-0", "qwen-pd-decode-0", "qwen-pd-scheduler"]) {
+      const d = JSON.parse(s.kubectl("get", "deployment", name, "-o", "json"));
+      expect(d.status.readyReplicas, name).toBe(1);
+    }
+    const pods = JSON.parse(s.kubectl("get", "pods", "-l", "app.kubernetes.io/component=prefill", "-o", "json")).items;
+    expect(pods).toHaveLength(1);
+    const devices = JSON.parse(pods[0].metadata.annotations["cce.kubectl.kubernetes.io/ascend-1980-configuration"]).devices;
+    expect(devices).toHaveLength(2);
+    expect(r.outputs.inference["qwen-pd"]).toBeDefined();
     expect(r.outputs.trainingJobs["llama2-pretrain"]).toEqual({ job: "llama2-pretrain", configMap: "configmap1980-llama2-pretrain" });
     const ds = JSON.parse(s.kubectl("get", "daemonset", "image-prepull", "-o", "json"));
     const npuNodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n");
@@ -67,6 +68,18 @@ describe.sequential("local example stack", () => {
     expect(r.changed).toEqual({ "llama2-pretrain-job": "replace" });
     const job = JSON.parse(s.kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
     expect(job.spec.tasks[0].template.spec.containers[0].args[0]).toContain("1_pl_finetune_13b.sh");
+  });
+
+  it("editing one decode instance's argument updates exactly that Deployment", async () => {
+    s.edit("inference", (inf) => {
+      inf.deployments[0].decode[0].extraArgs = ["--gpu-memory-utilization=0.85"];
+    });
+    const p = await previewOps(s);
+    expect(p.changed).toEqual({ "qwen-pd-decode-0": "update" });
+    const r = await upOps(s);
+    expect(r.changed).toEqual({ "qwen-pd-decode-0": "update" });
+    const d = JSON.parse(s.kubectl("get", "deployment", "qwen-pd-decode-0", "-o", "json"));
+    expect(JSON.stringify(d.spec.template.spec.containers)).toContain("--gpu-memory-utilization=0.85");
   });
 
   it("refresh finds no drift", async () => {
