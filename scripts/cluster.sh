@@ -30,7 +30,8 @@ SERVER="https://127.0.0.1:$APISERVER_PORT"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin)
 
 t0=$(date +%s)
-say() { printf '[cluster +%ss] %s\n' "$(($(date +%s) - t0))" "$*"; }
+# Progress goes to stderr so that `eval "$(scripts/cluster.sh start)"` only sees the export line.
+say() { printf '[cluster +%ss] %s\n' "$(($(date +%s) - t0))" "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 # fail_component <name> <message>: name the component and show the end of its log.
 fail_component() {
@@ -46,7 +47,7 @@ running() {
   local pid; pid=$(pid_of "$1") || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   local match=$1; [ "$1" = device-plugin ] && match=device-plugin.mjs
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$match"
+  grep -aqF "$match" "/proc/$pid/cmdline" 2>/dev/null
 }
 # launch <name> <command...>: background it detached from this shell (own session, stdin
 # closed) so it outlives `start` and a caller's Ctrl-C; the child writes its own pid.
@@ -112,7 +113,8 @@ wait_for() {
 }
 
 # this_run_logged <component> <text>: the log since the component's last start contains text.
-this_run_logged() { tac "$state/logs/$1.log" | sed '/^=== .* start$/q' | grep -qF "$2"; }
+# (awk reads the whole file: an early-exiting pipe would trip pipefail with SIGPIPE.)
+this_run_logged() { awk -v t="$2" '/^=== .* start$/ { f = 0 } index($0, t) { f = 1 } END { exit !f }' "$state/logs/$1.log"; }
 
 # kubeconfig <file> <cert name>: self-contained (embedded certs) so it can be copied anywhere.
 kubeconfig() {
