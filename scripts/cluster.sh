@@ -233,16 +233,20 @@ cmd_start() {
     --controllers='*' --use-service-account-credentials=true \
     --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
     --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-    --service-cluster-ip-range=10.96.0.0/16 --profiling=false
+    --service-cluster-ip-range=10.96.0.0/16 --profiling=false \
+    --node-monitor-grace-period=1h
   launch kube-scheduler "$BIN/kube-scheduler" \
     --kubeconfig="$state/scheduler.kubeconfig" \
     --authentication-kubeconfig="$state/scheduler.kubeconfig" \
     --authorization-kubeconfig="$state/scheduler.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false
   # Only nodes annotated kwok.x-k8s.io/node=fake are simulated; pod IPs come from --cidr.
+  # kwok renews node leases (as a kubelet would) and the controller-manager's long grace period
+  # above means a busy 2-core machine never gets fake nodes marked NotReady (which would flip
+  # every pod to not-ready for good: nothing re-reports readiness the way a kubelet does).
   launch kwok "$BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$here/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --server-address="127.0.0.1:$KWOK_PORT" --cidr=10.244.0.1/16
+    --server-address="127.0.0.1:$KWOK_PORT" --cidr=10.244.0.1/16 --node-lease-duration-seconds=40
   launch device-plugin node "$here/device-plugin.mjs" "$state" "$SERVER"
 
   say "ensuring $nodes fake Ascend node(s)"

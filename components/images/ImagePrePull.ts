@@ -46,7 +46,7 @@ export class ImagePrePull extends pulumi.ComponentResource {
       childOptions(this, provider),
     );
     this.daemonSetName = ds.metadata.name;
-    this.images = pulumi.all(args.images);
+    this.images = pulumi.all(args.images).apply((images) => [...new Set(images)]);
     this.registerOutputs({ daemonSetName: this.daemonSetName, images: this.images });
   }
 }
