@@ -79,7 +79,10 @@ export function measure(cmd: string, args: string[], log: string, cwd: string): 
       clearInterval(timer);
       fs.closeSync(fd);
       if (code === 0) resolve({ seconds, peakMiB: peak / 2 ** 20, samples });
-      else reject(new Error(`${cmd} ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}); see ${log}`));
+      else {
+        const tail = fs.readFileSync(log, "utf8").trimEnd().split("\n").slice(-15).join("\n");
+        reject(new Error(`${cmd} ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}); end of ${log}:\n${tail}`));
+      }
     });
   });
 }

@@ -16,6 +16,7 @@ import { measure, type Measurement } from "./measure";
 const repo = path.resolve(__dirname, "../..");
 const outDir = path.join(repo, ".local/bench");
 const t0 = Date.now();
+const startLoad = os.loadavg()[0];
 const progress = (msg: string) => process.stderr.write(`[bench +${Math.round((Date.now() - t0) / 1000)}s] ${msg}\n`);
 
 const sizes = (process.env.BENCH_SIZES ?? "10,100,500").split(",").map((s) => Number(s.trim()));
@@ -91,7 +92,12 @@ async function benchSize(n: number): Promise<Row> {
     return { n, preview, up, dryRun, apply };
   } finally {
     progress(`N=${n}: cleaning up (pulumi destroy, stack rm, delete namespaces)`);
-    cleanup(n, true);
+    // A failing cleanup must not hide the error that got us here; the next run retries it.
+    try {
+      cleanup(n, true);
+    } catch (err) {
+      progress(`N=${n}: cleanup failed, rerun the benchmark to clear the leftovers: ${err instanceof Error ? err.message : err}`);
+    }
   }
 }
 
@@ -112,7 +118,9 @@ function environment(): string {
   const kubectl = first("kubectl", ["version", "--client"]).replace(/^Client Version:\s*/, "");
   const cpu = os.cpus();
   return (
-    `${new Date().toISOString()}, ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM; ` +
+    `${new Date().toISOString()}, ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
+    // Anything else running on the machine skews the timings: record how busy it was.
+    `load average ${startLoad.toFixed(2)} at start; ` +
     `pulumi ${first("pulumi", ["version"])}, kubectl ${kubectl}, node ${process.version}`
   );
 }

@@ -106,7 +106,7 @@ export interface StepOps {
   ops: Record<string, string>;
   /** Resources whose op is not "same". */
   changed: Record<string, string>;
-  /** Properties each changed resource's diff names. */
+  /** Property paths each changed resource's diff names (the provider's detailed diff). */
   diffs: Record<string, string[]>;
 }
 
@@ -118,10 +118,10 @@ export function opsCollector() {
     const md = e.resourcePreEvent?.metadata;
     if (!md || md.type === "pulumi:pulumi:Stack") return;
     const name = md.urn.split("::").pop()!;
-    // Replacement emits several steps for one resource; keep the one that says "replace".
-    if (ops[name] === "replace" || (ops[name] && md.op !== "replace" && ops[name] !== "same")) return;
-    ops[name] = md.op;
-    diffs[name] = md.diffs ?? [];
+    // A replacement emits several steps (delete-replaced, replace, create-replacement): report
+    // "replace" for the resource, and the union of the properties its steps name.
+    if (ops[name] !== "replace") ops[name] = md.op.endsWith("-replaced") || md.op.endsWith("-replacement") ? "replace" : md.op;
+    diffs[name] = [...new Set([...(diffs[name] ?? []), ...(md.diffs ?? []), ...Object.keys(md.detailedDiff ?? {})])].sort();
   };
   const result = (): StepOps => {
     const changed = Object.fromEntries(Object.entries(ops).filter(([, op]) => op !== "same" && op !== "read"));

@@ -31,6 +31,8 @@ it("preview and up fail with every problem and its path; nothing reaches the clu
   expect(failure).toContain("training.jobs[0].mountPath: must not be /home/ma-user");
   await expect(s.stack.up()).rejects.toThrow(/invalid stack config/);
   const exported = await s.stack.exportStack();
-  expect(exported.deployment.resources ?? []).toHaveLength(0);
+  // Only the stack's own root resource may exist: no provider, no component, no object.
+  const types = (exported.deployment.resources ?? []).map((r: { type: string }) => r.type);
+  expect(types.filter((t: string) => t !== "pulumi:pulumi:Stack")).toEqual([]);
   expect(projectObjects()).toEqual(before);
 });

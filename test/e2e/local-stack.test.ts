@@ -63,7 +63,10 @@ describe.sequential("local example stack", () => {
     });
     const p = await previewOps(s);
     expect(p.changed).toEqual({ "llama2-pretrain-job": "replace" });
-    expect(p.diffs["llama2-pretrain-job"]).toEqual(["spec"]);
+    expect(p.diffs["llama2-pretrain-job"]).toEqual([
+      "spec.tasks[0].template.spec.containers[0].args[0]",
+      "spec.tasks[1].template.spec.containers[0].args[0]",
+    ]);
     const r = await upOps(s);
     expect(r.changed).toEqual({ "llama2-pretrain-job": "replace" });
     const job = JSON.parse(s.kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
@@ -76,6 +79,7 @@ describe.sequential("local example stack", () => {
     });
     const p = await previewOps(s);
     expect(p.changed).toEqual({ "qwen-pd-decode-0": "update" });
+    expect(p.diffs["qwen-pd-decode-0"].every((d) => d.startsWith("spec.template.spec.containers[0]"))).toBe(true);
     const r = await upOps(s);
     expect(r.changed).toEqual({ "qwen-pd-decode-0": "update" });
     const d = JSON.parse(s.kubectl("get", "deployment", "qwen-pd-decode-0", "-o", "json"));
