@@ -13,6 +13,9 @@ import { deployInference, inferenceImages } from "./inference/deploy";
 import { SfsTurboVolume } from "./storage/SfsTurboVolume";
 import { TrainingJob } from "./training/TrainingJob";
 
+/** What rendered manifests carry instead of the registry password. */
+export const RENDER_PLACEHOLDER = "<redacted: rendered manifests never hold credentials>";
+
 export interface StackSecrets {
   /** SWR password (config key registryPassword, set with --secret). */
   registryPassword?: pulumi.Output<string>;
@@ -31,11 +34,13 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
   const base = namespace ? { ...opts, dependsOn: [namespace] } : opts;
 
   const registry = config.registry;
+  // Render mode writes Secret data in plaintext files: never put the real password there.
+  const pullPassword = config.cluster.renderYamlToDirectory ? pulumi.secret(RENDER_PLACEHOLDER) : secrets.registryPassword;
   const pullSecret =
     registry && secrets.registryPassword
       ? new RegistryPullSecret(
           "registry",
-          { server: registry.server, username: registry.username, password: secrets.registryPassword, secretName: registry.pullSecretName, namespace: ns },
+          { server: registry.server, username: registry.username, password: pullPassword!, secretName: registry.pullSecretName, namespace: ns },
           base,
         )
       : undefined;

@@ -21,6 +21,8 @@ backend=$(mktemp -d); render_stack="render-$stack"; render_file="$repo/Pulumi.$r
 cleanup() { rm -rf "$backend" "$render_file"; }
 trap cleanup EXIT
 export PULUMI_BACKEND_URL="file://$backend" PULUMI_CONFIG_PASSPHRASE=render-only
+# The provider would take an ambient KUBECONFIG as its kubeconfig, which render mode refuses.
+unset KUBECONFIG
 
 say "Writing $render_file from $(basename "$file") (render mode, placeholder secrets)"
 node -e '

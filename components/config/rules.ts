@@ -30,6 +30,10 @@ function reportRequestOverLimit(path: (string | number)[], rl: { request: string
 }
 
 export function clusterRules(c: StackConfig, report: Report): void {
+  if (c.cluster.renderYamlToDirectory !== undefined)
+    for (const key of ["kubeconfig", "context"] as const)
+      if (c.cluster[key] !== undefined)
+        report(["cluster", key], "cannot be combined with cluster.renderYamlToDirectory (render mode never contacts a cluster)");
   const p = labelProblem(c.cluster.namespace, "namespace");
   if (p) report(["cluster", "namespace"], p);
   if (!/^([a-z0-9.-]+\/)?[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/i.test(c.accelerator.resourceName))

@@ -56,6 +56,20 @@ describe("the whole stack", () => {
   });
 });
 
+describe("render mode", () => {
+  it("never puts the real registry password into rendered manifests", async () => {
+    const { secret } = await import("@pulumi/pulumi");
+    const config = validConfig({ cluster: { renderYamlToDirectory: "/tmp/out" }, registry: { server: "swr.example.com", username: "u" } }, { registryPassword: "secret" });
+    stackModule.deployStack(config, { registryPassword: secret("hunter2") });
+    await settled();
+    const pullSecret = registered.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+    const text = JSON.stringify(pullSecret.inputs);
+    expect(text).not.toContain("hunter2");
+    expect(text).toContain(JSON.stringify(stackModule.RENDER_PLACEHOLDER).slice(1, -1));
+    expect(registered.find((r) => r.type === "pulumi:providers:kubernetes")!.inputs.renderYamlToDirectory).toBe("/tmp/out");
+  });
+});
+
 describe("SfsTurboVolume", () => {
   it("protects the PV and PVC by default", async () => {
     const volume = validConfig().storage.volumes[0];

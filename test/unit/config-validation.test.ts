@@ -86,6 +86,7 @@ describe("one bad input per rule", () => {
     ["HCCL timeout out of range", job({ hccl: { connectTimeoutSeconds: 10 } }), "training.jobs[0].hccl.connectTimeoutSeconds", /120/],
     ["bad container name", job({ containerName: "Ascend_Speed" }), "training.jobs[0].containerName", /RFC 1123/],
     ["bad image reference", job({ image: "swr/UPPER:tag" }), "training.jobs[0].image", /image reference/],
+    ["render mode with a kubeconfig", rawConfig({ cluster: { renderYamlToDirectory: "out", kubeconfig: "k" } }), "cluster.kubeconfig", /renderYamlToDirectory/],
     ["bad namespace", rawConfig({ cluster: { namespace: "Prod" } }), "cluster.namespace", /RFC 1123/],
     ["bad volume type", rawConfig({ storage: { volumes: [{ name: "v", type: "nfs" }] } }), "storage.volumes[0].type", /static.*subpath.*existing|Invalid discriminator/],
     ["static volume without share id", rawConfig({ storage: { volumes: [{ name: "sfs-turbo", type: "static", exportLocation: "a:/" }] } }), "storage.volumes[0].shareId", /Required/],
