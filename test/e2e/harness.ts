@@ -51,10 +51,15 @@ export class ExampleStack {
     return s;
   }
 
-  /** Opens the local example as stack `name`, with its SFS Turbo volume renamed to `volume` (PVs are cluster-wide). */
+  /** Opens Pulumi.local.yaml as stack `name`, with its SFS Turbo volume renamed to `volume` (PVs are cluster-wide). */
   static async openLocal(name: string, volume: string): Promise<ExampleStack> {
+    return ExampleStack.openLocalExample(name, "Pulumi.local.yaml", volume);
+  }
+
+  /** Opens a local-cluster example stack file as stack `name`, its first volume renamed to `volume`. */
+  static async openLocalExample(name: string, exampleFile: string, volume: string): Promise<ExampleStack> {
     requireEnvironment();
-    const s = await ExampleStack.open(name, "Pulumi.local.yaml");
+    const s = await ExampleStack.open(name, exampleFile);
     s.edit("storage", (st) => {
       st.volumes[0].name = volume;
     });
