@@ -12,7 +12,7 @@ const outputs = deployStack(config, { registryPassword });
 
 export const namespace = outputs.namespace;
 export const volumes = outputs.volumes;
-export const prePulledImages = outputs.prePulledImages;
-export const trainingImage = outputs.trainingImage;
+// Optional parts are object members, so an absent one is simply left out of the outputs.
+export const images = { prePulled: outputs.prePulledImages, built: outputs.trainingImage };
 export const trainingJobs = outputs.trainingJobs;
 export const inference = outputs.inference;

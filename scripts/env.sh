@@ -14,6 +14,9 @@ export PULUMI_HOME=${PULUMI_HOME:-$ASCEND_CACHE/pulumi-home}
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-ascend-local-demo}
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# Resource plugins come from the plugin cache (scripts/toolchain.sh installs them there), never
+# from PATH; the language host sits next to the pulumi binary.
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 export PULUMI_SKIP_CONFIRMATIONS=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 export KUBECONFIG=${ASCEND_KUBECONFIG:-$ASCEND_REPO/.local/cluster/kubeconfig}

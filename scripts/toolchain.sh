@@ -97,7 +97,7 @@ replace golang.org/x/text => golang.org/x/text v0.3.6"
 build_kubernetes_provider() {
   local v=$PULUMI_KUBERNETES_VERSION mv=$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION
   local name=pulumi-resource-kubernetes
-  have $name "$v" && { link $name "$v"; return; }
+  have $name "$v" && { link $name "$v"; install_plugin $name "$v"; return; }
   step "$name $v: building from the Go module proxy (cold: ~10 min)"
   local dir="$cache/build/$name-$v" mod=github.com/pulumi/pulumi-kubernetes/provider/v4
   wrapper "$dir" "require (
@@ -143,6 +143,17 @@ EOF
     run_logged "$name-$v" go build -trimpath -o "$bin/$name-$v" \
       -ldflags "-s -w -X $mod/pkg/version.Version=$v" .)
   link $name "$v"
+  install_plugin $name "$v"
+}
+
+# install_plugin <binary> <version>: registers a resource plugin in Pulumi's plugin cache (the
+# PULUMI_HOME scripts/env.sh uses) so the engine finds exactly this version without a download
+# and without PATH lookups.
+install_plugin() {
+  local dir="${PULUMI_HOME:-$cache/pulumi-home}/plugins/resource-${1#pulumi-resource-}-v${2#v}"
+  mkdir -p "$dir"
+  ln -sfn "$bin/$1-$2" "$dir/$1"
+  rm -f "$dir.partial"
 }
 
 KUBE_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
