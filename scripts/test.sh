@@ -12,6 +12,9 @@ if [ "${1:-}" = unit ]; then
   exec npx vitest run --project unit
 fi
 
+say "Type check"
+npx tsc --noEmit -p . || die "type errors (above)"
+
 say "Unit tests"
 npx vitest run --project unit
 
