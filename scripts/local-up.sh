@@ -21,9 +21,12 @@ pulumi up --yes --skip-preview --stack local || die "pulumi up failed (see above
 
 say "Stack outputs"
 pulumi stack output --stack local --json
-say "What was created in the cluster"
-kubectl get persistentvolumes,persistentvolumeclaims,configmaps,daemonsets,deployments,services,networkpolicies,jobs.batch.volcano.sh -l app.kubernetes.io/part-of=ascend-stack -A 2>/dev/null || true
+ns=$(pulumi stack output namespace --stack local)
+say "What was created in the cluster (namespace $ns)"
+kubectl get persistentvolumes -l app.kubernetes.io/part-of=ascend-stack
+kubectl -n "$ns" get persistentvolumeclaims,configmaps,secrets,daemonsets,deployments,services,networkpolicies -l app.kubernetes.io/part-of=ascend-stack
+kubectl -n "$ns" get jobs.batch.volcano.sh,configmaps -l ring-controller.cce
 say "Where the pods landed"
-kubectl get pods -A -o wide -l app.kubernetes.io/part-of=ascend-stack
+kubectl -n "$ns" get pods -o wide
 echo
 echo "Done. Try: pulumi preview --diff --stack local   |   scripts/cluster.sh stop   |   pulumi destroy --stack local --exclude-protected"
