@@ -56,6 +56,30 @@ describe("the whole stack", () => {
   });
 });
 
+describe("training image build", () => {
+  it("builds FROM the base image for arm64, pushes with secret credentials, and feeds jobs and the pre-pull", async () => {
+    const { secret } = await import("@pulumi/pulumi");
+    const config = validConfig(
+      { registry: { server: "swr.example.com", username: "u" }, images: { build: { enabled: true, repository: "swr.example.com/org/train", tag: "v1" } } },
+      { registryPassword: "secret" },
+    );
+    const outputs = stackModule.deployStack(config, { registryPassword: secret("hunter2") });
+    expect(await valueOf(outputs.trainingImage!)).toBe("swr.example.com/org/train:v1");
+    await settled();
+    const image = registered.find((r) => r.type === "docker:index/image:Image")!;
+    expect(image.inputs.imageName).toBe("swr.example.com/org/train:v1");
+    expect(image.inputs.build).toMatchObject({ platform: "linux/arm64", args: { BASE_IMAGE: config.images.base } });
+    // The registry block reaches the engine as a secret as a whole (it holds the password).
+    expect(image.inputs.registry["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
+    expect(image.inputs.registry.value).toEqual({ server: "swr.example.com", username: "u", password: "hunter2" });
+    expect(registered.some((r) => r.type === "ascend:images:TrainingImage")).toBe(true);
+    const job = byType("kubernetes:batch.volcano.sh/v1alpha1:Job")[0];
+    expect(job.inputs.spec.tasks[0].template.spec.containers[0].image).toBe("swr.example.com/org/train:v1");
+    const ds = byType("kubernetes:apps/v1:DaemonSet")[0];
+    expect(ds.inputs.spec.template.spec.initContainers.map((c: any) => c.image)).toEqual(["swr.example.com/org/train:v1"]);
+  });
+});
+
 describe("render mode", () => {
   it("never puts the real registry password into rendered manifests", async () => {
     const { secret } = await import("@pulumi/pulumi");
