@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AcceleratorConfig } from "../cluster/config";
+import type { WorkloadArgs } from "../common/workload";
 import { childOptions, kubernetesProviderOf } from "../common/component";
 import {
   buildConfigMap,
@@ -14,21 +14,10 @@ import {
 } from "./builders";
 import type { ResolvedDeployment } from "./topology";
 
-export interface PdInferenceArgs {
+/** claimName: the SFS Turbo volume holding the weights and the work dir. */
+export interface PdInferenceArgs extends WorkloadArgs {
   /** The resolved deployment (placement and ports decided by resolveInference). */
   deployment: ResolvedDeployment;
-  /** Namespace of every object. */
-  namespace: string;
-  /** The accelerator profile (NPU resource name, node selector, device annotation). */
-  accelerator: AcceleratorConfig;
-  /** Image of every container. */
-  image: pulumi.Input<string>;
-  /** imagePullPolicy. */
-  imagePullPolicy: string;
-  /** Claim of the SFS Turbo volume holding the weights and the work dir. */
-  claimName: pulumi.Input<string>;
-  /** Pull secret names. */
-  imagePullSecrets?: pulumi.Input<string>[];
   /** Hostnames of inventory-mode nodes, which device-plugin pods avoid. */
   inventoryHosts?: string[];
   /** Resources the instances wait for (the image pre-pull). */

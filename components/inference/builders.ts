@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { AcceleratorConfig } from "../cluster/config";
+import type { WorkloadInputs } from "../common/workload";
 import { hostMountVolumes, INFERENCE_HOST_MOUNTS } from "../common/hostMounts";
 import { envList, type KubeObject } from "../common/kube";
 import type { PdDeploymentConfig } from "./config";
@@ -30,16 +30,9 @@ import { rankTopologyOf, type ResolvedDeployment, type ResolvedInstance } from "
 /** The wrapper script, shipped in the ConfigMap (read once, at program start). */
 export const RENDEZVOUS_SOURCE = fs.readFileSync(path.join(__dirname, RENDEZVOUS_SCRIPT), "utf8");
 
-export interface PdInputs {
+/** image: deployment.image or images.base; claimName: the SFS Turbo volume with the weights. */
+export interface PdInputs extends WorkloadInputs {
   deployment: ResolvedDeployment;
-  namespace: string;
-  accelerator: AcceleratorConfig;
-  /** Resolved image (deployment.image or images.base). */
-  image: string;
-  imagePullPolicy: string;
-  /** Claim of the SFS Turbo volume with the weights. */
-  claimName: string;
-  imagePullSecrets?: string[];
   /** Hostnames of inventory-mode nodes: device-plugin pods stay off them. */
   inventoryHosts: string[];
 }

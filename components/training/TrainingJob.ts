@@ -1,25 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { childOptions, kubernetesProviderOf } from "../common/component";
-import type { AcceleratorConfig } from "../cluster/config";
+import type { WorkloadArgs } from "../common/workload";
 import { buildTrainingConfigMap, buildVolcanoJob } from "./builders";
 import type { TrainingJobConfig } from "./config";
 
-export interface TrainingJobArgs {
+export interface TrainingJobArgs extends WorkloadArgs {
   /** The validated job config. `nodes` decides how many tasks exist. */
   job: TrainingJobConfig;
-  /** Namespace of the ConfigMap and the Job. */
-  namespace: string;
-  /** The accelerator profile (resource name, node selector, NPUs per node). */
-  accelerator: AcceleratorConfig;
-  /** Image to run (may come from the image build's output). */
-  image: pulumi.Input<string>;
-  /** imagePullPolicy. */
-  imagePullPolicy: string;
-  /** Claim to mount at job.mountPath. */
-  claimName: pulumi.Input<string>;
-  /** Pull secret names. */
-  imagePullSecrets?: pulumi.Input<string>[];
 }
 
 /**

@@ -5,23 +5,15 @@
 import { envList, type KubeObject } from "../common/kube";
 import { hostMountVolumes, TRAINING_HOST_MOUNTS } from "../common/hostMounts";
 import { standardLabels } from "../common/labels";
-import type { AcceleratorConfig } from "../cluster/config";
+import type { WorkloadInputs } from "../common/workload";
 import type { TrainingJobConfig } from "./config";
 import { configMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
 
 export const RING_CONTROLLER_LABEL = "ring-controller.cce";
 
-export interface TrainingJobInputs {
+/** image: job.image, the built image, or images.base; claimName: mounted at job.mountPath (the manual's ${pvc_name}). */
+export interface TrainingJobInputs extends WorkloadInputs {
   job: TrainingJobConfig;
-  namespace: string;
-  accelerator: AcceleratorConfig;
-  /** Image the job runs (resolved: job.image, the built image, or images.base). */
-  image: string;
-  imagePullPolicy: string;
-  /** Claim mounted at job.mountPath (the manual's ${pvc_name}). */
-  claimName: string;
-  /** Image pull secret names. */
-  imagePullSecrets?: string[];
 }
 
 /** The ConfigMap the CCE Volcano plugin rewrites with the rank table once the pods are placed. */
