@@ -118,7 +118,7 @@ function environment(): string {
   const kubectl = first("kubectl", ["version", "--client"]).replace(/^Client Version:\s*/, "");
   const cpu = os.cpus();
   return (
-    `${new Date().toISOString()}, ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
+    `started ${new Date(t0).toISOString()}, ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
     // Anything else running on the machine skews the timings: record how busy it was.
     `load average ${startLoad.toFixed(2)} at start; ` +
     `pulumi ${first("pulumi", ["version"])}, kubectl ${kubectl}, node ${process.version}`
