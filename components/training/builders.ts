@@ -10,6 +10,8 @@ import type { TrainingJobConfig } from "./config";
 import { configMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
 
 export const RING_CONTROLLER_LABEL = "ring-controller.cce";
+/** What Volcano's job mutating webhook gives a task without maxRetry. */
+export const VOLCANO_DEFAULT_TASK_MAX_RETRY = 3;
 
 /** image: job.image, the built image, or images.base; claimName: mounted at job.mountPath (the manual's ${pvc_name}). */
 export interface TrainingJobInputs extends WorkloadInputs {
@@ -97,9 +99,9 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number) {
         },
       },
       hostNetwork: true,
-      // With hostNetwork the pod uses the node's resolver; the workers must resolve MASTER_ADDR
-      // through cluster DNS (Volcano's svc plugin Service).
-      ...(job.nodes > 1 ? { dnsPolicy: "ClusterFirstWithHostNet" } : {}),
+      // Volcano's webhook sets this on host-network tasks (and the workers need it to resolve
+      // MASTER_ADDR through cluster DNS); declaring it keeps re-runs free of diffs.
+      dnsPolicy: "ClusterFirstWithHostNet",
       containers: [
         {
           image: i.image,
@@ -159,9 +161,10 @@ export function buildVolcanoJob(i: TrainingJobInputs): KubeObject {
       tasks: tasks.map((t) => ({
         name: t.name,
         replicas: t.replicas,
-        // Volcano's admission webhook defaults a task's minAvailable to its replicas; set it so
-        // the stored object equals what we declare and a re-run shows no diff.
+        // Volcano's admission webhook defaults a task's minAvailable to its replicas and its
+        // maxRetry to 3; declare both so the stored object equals ours and a re-run shows no diff.
         minAvailable: t.replicas,
+        maxRetry: VOLCANO_DEFAULT_TASK_MAX_RETRY,
         template: podTemplate(i, t.rankOffset),
       })),
     },

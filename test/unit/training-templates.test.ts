@@ -8,11 +8,18 @@ function inputs(jobPatch: Record<string, unknown> = {}): TrainingJobInputs {
   return { job: c.training.jobs[0], namespace: "default", accelerator: c.accelerator, image: PLACEHOLDERS.image_name, imagePullPolicy: "IfNotPresent", claimName: PLACEHOLDERS.pvc_name };
 }
 
-/** Drops what we add on top of the manual on purpose: recommended labels and the webhook-defaulted task minAvailable. */
+/**
+ * Drops what we add on top of the manual on purpose: recommended labels, and the fields Volcano's
+ * webhook would default (task minAvailable and maxRetry, dnsPolicy of host-network pods).
+ */
 function withoutAdditions(job: any) {
   const copy = structuredClone(job);
   for (const key of Object.keys(copy.metadata.labels)) if (key.startsWith("app.kubernetes.io/")) delete copy.metadata.labels[key];
-  for (const task of copy.spec.tasks) delete task.minAvailable;
+  for (const task of copy.spec.tasks) {
+    delete task.minAvailable;
+    delete task.maxRetry;
+    delete task.template.spec.dnsPolicy;
+  }
   return copy;
 }
 
@@ -31,10 +38,11 @@ describe("single-node job = the manual's single-node template", () => {
     expect(withoutAdditions(job)).toEqual(manualSingleNodeJob);
   });
 
-  it("sets the task minAvailable Volcano's webhook would default, so a re-run shows no diff", () => {
+  it("sets what Volcano's webhook would default, so a re-run shows no diff", () => {
     const job: any = buildVolcanoJob(inputs());
     expect(job.spec.tasks).toHaveLength(1);
-    expect(job.spec.tasks[0]).toMatchObject({ name: "main", replicas: 1, minAvailable: 1 });
+    expect(job.spec.tasks[0]).toMatchObject({ name: "main", replicas: 1, minAvailable: 1, maxRetry: 3 });
+    expect(job.spec.tasks[0].template.spec.dnsPolicy).toBe("ClusterFirstWithHostNet");
   });
 });
 
@@ -50,10 +58,7 @@ describe("two-node job = the manual's two-node template, gang-schedulable", () =
     const copy = withoutAdditions(job);
     copy.spec.minAvailable = 1; // the manual's value; ours gang-schedules
     for (const task of copy.spec.tasks) {
-      const pod = task.template.spec;
-      expect(pod.dnsPolicy).toBe("ClusterFirstWithHostNet");
-      delete pod.dnsPolicy;
-      const c = pod.containers[0];
+      const c = task.template.spec.containers[0];
       c.env = c.env.slice(0, 3);
       c.args = [c.args[0].split("; ").at(-1)];
     }
