@@ -64,7 +64,7 @@ build_pulumi() {
   local v=$PULUMI_VERSION
   have pulumi "$v" && { link pulumi "$v"; return; }
   use_installed pulumi "$v" version && return
-  step "pulumi $v: building from the Go module proxy (cold: ~10 min)"
+  step "pulumi $v: building from the Go module proxy (cold: 10-25 min)"
   local dir="$cache/build/pulumi-$v"
   wrapper "$dir" "require (
 	github.com/pulumi/pulumi/pkg/v3 $v
@@ -98,7 +98,7 @@ build_kubernetes_provider() {
   local v=$PULUMI_KUBERNETES_VERSION mv=$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION
   local name=pulumi-resource-kubernetes
   have $name "$v" && { link $name "$v"; install_plugin $name "$v"; return; }
-  step "$name $v: building from the Go module proxy (cold: ~10 min)"
+  step "$name $v: building from the Go module proxy (cold: 10-25 min)"
   local dir="$cache/build/$name-$v" mod=github.com/pulumi/pulumi-kubernetes/provider/v4
   wrapper "$dir" "require (
 	$mod $mv
