@@ -46,6 +46,8 @@ export class ExampleStack {
     const source = path.join(repo, exampleFile);
     fs.writeFileSync(path.join(repo, `Pulumi.${name}.yaml`), fs.readFileSync(source, "utf8"));
     const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: repo });
+    // A run that was aborted may have left the stack behind: start from nothing.
+    if ((await stack.exportStack()).deployment?.resources?.length) await stack.destroy({ excludeProtected: true });
     const s = new ExampleStack(name, stack, source);
     s.edit("cluster", (c) => Object.assign(c, { namespace: name, createNamespace: true }));
     return s;
