@@ -4,13 +4,11 @@
  */
 import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
 import { isUnderMaUserHome } from "../common/paths";
-import { parseQuantity } from "../common/quantity";
 import { claimNameOf } from "../storage/config";
 import { TRAINING_TASK_NAMES, configMapNameOf, podHostnameOf } from "../training/names";
 import type { FailedSections, Report } from "./issues";
+import { reportBadEnvNames, reportRequestOverLimit } from "./ruleHelpers";
 import type { StackConfig } from "./schema";
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Duplicate detector: reports the second and later occurrences of a key. */
 function reportDuplicates<T>(items: readonly T[], key: (t: T) => string, path: (i: number) => (string | number)[], what: string, report: Report) {
@@ -21,12 +19,6 @@ function reportDuplicates<T>(items: readonly T[], key: (t: T) => string, path: (
     if (first !== undefined) report(path(i), `${what} "${k}" is already used by entry [${first}]; ${what}s must be unique`);
     else seen.set(k, i);
   });
-}
-
-function reportRequestOverLimit(path: (string | number)[], rl: { request: string; limit: string }, report: Report) {
-  const req = parseQuantity(rl.request);
-  const lim = parseQuantity(rl.limit);
-  if (req !== undefined && lim !== undefined && req > lim) report(path, `request ${rl.request} exceeds limit ${rl.limit}`);
 }
 
 export function clusterRules(c: StackConfig, report: Report): void {
@@ -96,9 +88,7 @@ export function trainingRules(c: StackConfig, report: Report, failed: FailedSect
       report(at("volume"), "training jobs mount an SFS Turbo volume for code, data and weights: add one under storage.volumes");
     else if (job.volume !== undefined && !volumeNames.includes(job.volume))
       report(at("volume"), `refers to volume "${job.volume}", which is not in storage.volumes (${volumeNames.join(", ")})`);
-    for (const key of Object.keys(job.env)) {
-      if (!ENV_NAME.test(key)) report(at("env", key), `"${key}" is not a valid environment variable name`);
-    }
+    reportBadEnvNames(at("env"), job.env, report);
     if (job.image === undefined && c.images.build.enabled === false && !c.images.base)
       report(at("image"), "is required when images.base is empty");
   });

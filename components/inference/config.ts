@@ -4,16 +4,8 @@
  * reproduce the manual's 1p1d-tp2 example: a deployment naming only its model is that example.
  */
 import { z } from "zod";
-import { isQuantity } from "../common/quantity";
+import { resourcesSchema } from "../common/schemas";
 import { imageRef } from "../images/config";
-
-const quantity = z.union([z.string(), z.number()]).transform(String).refine(isQuantity, {
-  message: "must be a Kubernetes quantity such as 8, 2650m or 64Gi",
-});
-const requestLimit = (request: string, limit: string) =>
-  z.object({ request: quantity.default(request), limit: quantity.default(limit) }).strict().default({});
-const resources = (cpu: [string, string], memory: [string, string]) =>
-  z.object({ cpu: requestLimit(...cpu), memory: requestLimit(...memory) }).strict().default({});
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(IPV4, { message: "must be an IPv4 address" });
@@ -116,7 +108,7 @@ export const pdDeploymentSchema = z
         /** inventory mode: node (inference.nodes[].hostname) it runs on. Default: the first prefill instance's node. */
         node: z.string().min(1).optional(),
         /** CPU and memory of the scheduler. */
-        resources: resources(["2", "8"], ["8Gi", "32Gi"]),
+        resources: resourcesSchema(["2", "8"], ["8Gi", "32Gi"]),
       })
       .strict()
       .default({}),
@@ -127,7 +119,7 @@ export const pdDeploymentSchema = z
     /** Working directory of the containers; under mountPath, never /home/ma-user. Default: mountPath. */
     workDir: absolutePath.optional(),
     /** CPU and memory of each prefill and decode instance. */
-    resources: resources(["8", "32"], ["64Gi", "256Gi"]),
+    resources: resourcesSchema(["8", "32"], ["64Gi", "256Gi"]),
     /** Extra environment variables of every container. */
     env: z.record(z.string()).default({}),
   })

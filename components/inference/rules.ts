@@ -3,30 +3,14 @@
  * resolveInference (the same code deployInference uses); generated rank tables are re-checked
  * by rankTableProblems.
  */
-import * as path from "node:path";
 import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
-import { isUnderMaUserHome } from "../common/paths";
-import { parseQuantity } from "../common/quantity";
+import { isUnder, isUnderMaUserHome, samePath } from "../common/paths";
 import type { FailedSections, Report } from "../config/issues";
+import { reportBadEnvNames, reportRequestOverLimit } from "../config/ruleHelpers";
 import type { StackConfig } from "../config/schema";
 import { configMapNameOf, instanceNameOf } from "./names";
 import { rankTableProblems } from "./ranktableCheck";
 import { rankTopologyOf, resolveInference } from "./topology";
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** True when `p` is `root` or below it. */
-export function isUnder(p: string, root: string): boolean {
-  const a = path.posix.normalize(p).replace(/\/+$/, "") || "/";
-  const b = path.posix.normalize(root).replace(/\/+$/, "") || "/";
-  return a === b || a.startsWith(b === "/" ? "/" : b + "/");
-}
-
-function requestOverLimit(at: (string | number)[], rl: { request: string; limit: string }, report: Report) {
-  const req = parseQuantity(rl.request);
-  const lim = parseQuantity(rl.limit);
-  if (req !== undefined && lim !== undefined && req > lim) report(at, `request ${rl.request} exceeds limit ${rl.limit}`);
-}
 
 function nodeRules(c: StackConfig, report: Report) {
   const hostnames = new Map<string, number>();
@@ -73,7 +57,7 @@ export function inferenceRules(c: StackConfig, report: Report, failed: FailedSec
     else if (d.volume !== undefined && !volumeNames.includes(d.volume))
       report(at("volume"), `refers to volume "${d.volume}", which is not in storage.volumes (${volumeNames.join(", ")})`);
     if (isUnderMaUserHome(d.mountPath)) report(at("mountPath"), "must not be /home/ma-user or below it: mounting there breaks the image");
-    if (!isUnder(d.model, d.mountPath) || path.posix.normalize(d.model).replace(/\/+$/, "") === path.posix.normalize(d.mountPath).replace(/\/+$/, ""))
+    if (!isUnder(d.model, d.mountPath) || samePath(d.model, d.mountPath))
       report(at("model"), `must lie under the volume's mount path ${d.mountPath} (the weights are on SFS Turbo)`);
     const workDir = d.workDir ?? d.mountPath;
     if (isUnderMaUserHome(workDir)) report(at("workDir"), "must not be /home/ma-user or below it: mounting a work dir there breaks the image");
@@ -87,11 +71,11 @@ export function inferenceRules(c: StackConfig, report: Report, failed: FailedSec
       report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxNumSeqs (${v.maxNumSeqs})`);
     if (placement && d.tensorParallelSize > c.accelerator.npusPerNode)
       report(at("tensorParallelSize"), `is ${d.tensorParallelSize} but an instance runs on one node with accelerator.npusPerNode = ${c.accelerator.npusPerNode} NPUs`);
-    requestOverLimit(at("resources", "cpu"), d.resources.cpu, report);
-    requestOverLimit(at("resources", "memory"), d.resources.memory, report);
-    requestOverLimit(at("scheduler", "resources", "cpu"), d.scheduler.resources.cpu, report);
-    requestOverLimit(at("scheduler", "resources", "memory"), d.scheduler.resources.memory, report);
-    for (const key of Object.keys(d.env)) if (!ENV_NAME.test(key)) report(at("env", key), `"${key}" is not a valid environment variable name`);
+    reportRequestOverLimit(at("resources", "cpu"), d.resources.cpu, report);
+    reportRequestOverLimit(at("resources", "memory"), d.resources.memory, report);
+    reportRequestOverLimit(at("scheduler", "resources", "cpu"), d.scheduler.resources.cpu, report);
+    reportRequestOverLimit(at("scheduler", "resources", "memory"), d.scheduler.resources.memory, report);
+    reportBadEnvNames(at("env"), d.env, report);
   });
 
   if (!placement) return;

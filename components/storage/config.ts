@@ -1,10 +1,8 @@
 import { z } from "zod";
-import { isQuantity } from "../common/quantity";
+import { quantityText as quantity } from "../common/schemas";
 
 /** The mount options CCE applies to SFS Turbo volumes by default. */
 export const SFS_TURBO_DEFAULT_MOUNT_OPTIONS = ["vers=3", "nolock", "timeo=600", "hard"];
-
-const quantity = z.string().refine(isQuantity, { message: "must be a Kubernetes quantity such as 500Gi" });
 
 const common = {
   /** Volume name; the PV and PVC are named after it unless claimName is set. */

@@ -1,13 +1,6 @@
 import { z } from "zod";
-import { isQuantity } from "../common/quantity";
+import { quantity, resourcesSchema } from "../common/schemas";
 import { imageRef } from "../images/config";
-
-const quantity = z.union([z.string(), z.number()]).transform(String).refine(isQuantity, {
-  message: "must be a Kubernetes quantity such as 2650m, 192, 3200Mi or 1500Gi",
-});
-
-const requestLimit = (request: string, limit: string) =>
-  z.object({ request: quantity.default(request), limit: quantity.default(limit) }).strict().default({});
 
 export const trainingJobSchema = z
   .object({
@@ -29,10 +22,7 @@ export const trainingJobSchema = z
     /** NPUs per pod; default the whole node (accelerator.npusPerNode). */
     npus: z.number().int().min(1).optional(),
     /** CPU and memory; the manual reads them from `kubectl describe node`. */
-    resources: z
-      .object({ cpu: requestLimit("2650m", "192"), memory: requestLimit("3200Mi", "1500Gi") })
-      .strict()
-      .default({}),
+    resources: resourcesSchema(["2650m", "192"], ["3200Mi", "1500Gi"]),
     /** Size limit of the in-memory /dev/shm. */
     shmSize: quantity.default("200Gi"),
     /** SFS Turbo volume (storage.volumes[].name) to mount; default the first volume. */
