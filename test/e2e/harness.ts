@@ -91,11 +91,6 @@ export class ExampleStack {
     this.write();
   }
 
-  setRaw(key: string, value: unknown): void {
-    this.config[key] = value;
-    this.write();
-  }
-
   private write() {
     const existing = fs.existsSync(this.file) ? parse(fs.readFileSync(this.file, "utf8")) : {};
     fs.writeFileSync(this.file, stringify({ ...existing, config: this.config }));

@@ -1,3 +1,0 @@
-export * from "./issues";
-export * from "./schema";
-export * from "./validate";
