@@ -3,7 +3,7 @@
  *   npm run validate -- Pulumi.dev.yaml [Pulumi.prod.yaml ...]
  * Exit 0 when every file is valid, 1 with every problem listed otherwise.
  */
-import { formatIssues } from "../components/config/issues";
+import { formatIssues, type ConfigIssue } from "../components/config/issues";
 import { readStackFile } from "../components/config/stackFile";
 import { validateStackConfig } from "../components/config/validate";
 
@@ -14,19 +14,21 @@ if (files.length === 0) {
 }
 let failed = false;
 for (const file of files) {
-  let result;
+  let issues: ConfigIssue[];
   try {
-    const { raw, secrets } = readStackFile(file);
-    result = validateStackConfig(raw, secrets);
+    const stackFile = readStackFile(file);
+    const result = validateStackConfig(stackFile.raw, stackFile.secrets);
+    // A file that is not a stack file has no config to judge: its own problem is the whole story.
+    issues = stackFile.issues.some((i) => i.path === "") ? stackFile.issues : [...stackFile.issues, ...(result.ok ? [] : result.issues)];
   } catch (e) {
     console.error(`${file}: cannot read: ${(e as Error).message}`);
     failed = true;
     continue;
   }
-  if (result.ok) console.log(`${file}: valid`);
+  if (issues.length === 0) console.log(`${file}: valid`);
   else {
     failed = true;
-    console.error(`${file}: ${result.issues.length} problem(s):\n${formatIssues(result.issues)}`);
+    console.error(`${file}: ${issues.length} problem(s):\n${formatIssues(issues)}`);
   }
 }
 process.exit(failed ? 1 : 0);

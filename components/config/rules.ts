@@ -2,6 +2,8 @@
  * Cross-field rules of the foundation sections (cluster, storage, images, training). Each rule
  * reports with the config path it concerns; inference rules live in ../inference/rules.ts.
  */
+import { shown } from "../common/display";
+import { mountCollision, TRAINING_RESERVED_MOUNTS } from "../common/mountPaths";
 import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
 import { isUnderMaUserHome } from "../common/paths";
 import { claimNameOf } from "../storage/config";
@@ -16,7 +18,7 @@ function reportDuplicates<T>(items: readonly T[], key: (t: T) => string, path: (
   items.forEach((item, i) => {
     const k = key(item);
     const first = seen.get(k);
-    if (first !== undefined) report(path(i), `${what} "${k}" is already used by entry [${first}]; ${what}s must be unique`);
+    if (first !== undefined) report(path(i), `${what} ${shown(k)} is already used by entry [${first}]; ${what}s must be unique`);
     else seen.set(k, i);
   });
 }
@@ -28,8 +30,6 @@ export function clusterRules(c: StackConfig, report: Report): void {
         report(["cluster", key], "cannot be combined with cluster.renderYamlToDirectory (render mode never contacts a cluster)");
   const p = labelProblem(c.cluster.namespace, "namespace");
   if (p) report(["cluster", "namespace"], p);
-  if (!/^([a-z0-9.-]+\/)?[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/i.test(c.accelerator.resourceName))
-    report(["accelerator", "resourceName"], `"${c.accelerator.resourceName}" is not an extended resource name such as huawei.com/ascend-1980`);
 }
 
 export function storageRules(c: StackConfig, report: Report): void {
@@ -82,12 +82,14 @@ export function trainingRules(c: StackConfig, report: Report, failed: FailedSect
     reportRequestOverLimit(at("resources", "memory"), job.resources.memory, report);
     if (isUnderMaUserHome(job.mountPath))
       report(at("mountPath"), `must not be /home/ma-user or below it: mounting there breaks the image`);
+    const collision = mountCollision(job.mountPath, TRAINING_RESERVED_MOUNTS);
+    if (collision) report(at("mountPath"), `overlaps ${collision.path}, where the job mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`);
     if (failed.has("storage")) {
       // The volumes are unknown: no volume rule can be judged.
     } else if (volumeNames.length === 0)
       report(at("volume"), "training jobs mount an SFS Turbo volume for code, data and weights: add one under storage.volumes");
     else if (job.volume !== undefined && !volumeNames.includes(job.volume))
-      report(at("volume"), `refers to volume "${job.volume}", which is not in storage.volumes (${volumeNames.join(", ")})`);
+      report(at("volume"), `refers to volume ${shown(job.volume)}, which is not in storage.volumes (${volumeNames.join(", ")})`);
     reportBadEnvNames(at("env"), job.env, report);
     if (job.image === undefined && c.images.build.enabled === false && !c.images.base)
       report(at("image"), "is required when images.base is empty");

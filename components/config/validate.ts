@@ -3,11 +3,17 @@
  * and the rule. Pure: testable without Pulumi, used by the program before any resource exists
  * and by `npm run validate` without a cluster or engine.
  */
-import { z } from "zod";
+import { extraArgsRules } from "../inference/extraArgsRules";
 import { inferenceRules } from "../inference/rules";
 import { formatPath, type ConfigIssue, type Path } from "./issues";
+import { kubeValueRules } from "./kubeValueRules";
+import { didYouMean } from "./nearMiss";
+import { objectSizeRules } from "./objectSize";
+import { rawLimitIssues } from "./rawLimits";
 import { clusterRules, imageRules, storageRules, trainingRules } from "./rules";
+import { isInside, salvageSection } from "./salvage";
 import { SECRET_KEYS, stackConfigSchema, type StackConfig } from "./schema";
+import { zodIssues } from "./zodIssues";
 
 export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; issues: ConfigIssue[] };
 
@@ -16,45 +22,48 @@ export type SecretPresence = Partial<Record<(typeof SECRET_KEYS)[number], "secre
 
 type Section = keyof typeof stackConfigSchema.shape;
 const SECTIONS = Object.keys(stackConfigSchema.shape) as Section[];
+const KNOWN_KEYS = [...SECTIONS, ...SECRET_KEYS];
 
-function zodIssues(error: z.ZodError, prefix: Path = []): ConfigIssue[] {
-  return error.issues.flatMap((issue) => {
-    // A union reports one issue per branch; show the branch errors instead of "Invalid input".
-    if (issue.code === "invalid_union") return issue.unionErrors.flatMap((e) => zodIssues(e, prefix)).slice(0, 3);
-    if (issue.code === "unrecognized_keys")
-      return issue.keys.map((k) => ({ path: formatPath([...prefix, ...issue.path, k]), message: "unknown key (check the spelling against the config reference)" }));
-    return [{ path: formatPath([...prefix, ...issue.path]), message: issue.message }];
-  });
-}
+const RULES = [clusterRules, kubeValueRules, storageRules, imageRules, trainingRules, inferenceRules, extraArgsRules, objectSizeRules];
 
-const RULES = [clusterRules, storageRules, imageRules, trainingRules, inferenceRules];
+/** No message may echo a huge value; the rules quote values shortened, this is the backstop. */
+const MAX_MESSAGE = 600;
+const clamp = (i: ConfigIssue): ConfigIssue => (i.message.length > MAX_MESSAGE ? { ...i, message: `${i.message.slice(0, MAX_MESSAGE)}…` } : i);
 
 /**
- * Validates `raw` (the stack's config keys without the project prefix). Sections that fail
- * their schema are replaced by defaults so cross-field rules still run on the others; rule
- * issues inside a failed section are dropped as noise.
+ * Validates `raw` (the stack's config keys without the project prefix). A section that fails its
+ * schema is parsed as far as possible (see salvage.ts) so cross-field rules still run on its valid
+ * entries and on the other sections; rule issues inside broken parts are dropped as noise.
  */
 export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}): ValidationResult {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     return { ok: false, issues: [{ path: "", message: "the stack config must be a mapping of ascend-stack:<section> keys" }] };
-  const input = { ...(raw as Record<string, unknown>) };
+  // A null-prototype copy: a key named __proto__ stays an (unknown, reported) key.
+  const input = Object.assign(Object.create(null) as Record<string, unknown>, raw);
   for (const key of SECRET_KEYS) delete input[key];
 
   const issues: ConfigIssue[] = [];
+  for (const key of Object.keys(raw))
+    if (!(KNOWN_KEYS as string[]).includes(key))
+      issues.push({ path: key, message: `unknown config key${didYouMean(key, KNOWN_KEYS)}; known keys are ${KNOWN_KEYS.join(", ")}` });
+  const limits = rawLimitIssues(input);
+  issues.push(...limits.issues);
+
   const failed = new Set<string>();
+  const broken: string[] = [];
   const parsed: Record<string, unknown> = {};
-  for (const key of Object.keys(input)) {
-    if (!(SECTIONS as string[]).includes(key)) {
-      issues.push({ path: key, message: `unknown config key; known keys are ${[...SECTIONS, ...SECRET_KEYS].join(", ")}` });
-    }
-  }
   for (const section of SECTIONS) {
-    const result = stackConfigSchema.shape[section].safeParse(input[section]);
+    const schema = stackConfigSchema.shape[section];
+    const value = limits.tooDeep.has(section) ? undefined : input[section];
+    const result = schema.safeParse(value);
+    if (limits.tooDeep.has(section)) failed.add(section), broken.push(section);
     if (result.success) parsed[section] = result.data;
     else {
       failed.add(section);
-      issues.push(...zodIssues(result.error, [section]));
-      parsed[section] = stackConfigSchema.shape[section].safeParse(undefined).data;
+      issues.push(...zodIssues(result.error, value, [section]));
+      const salvaged = salvageSection(section, schema, value);
+      parsed[section] = salvaged.data;
+      broken.push(...salvaged.broken);
     }
   }
   const config = parsed as StackConfig;
@@ -66,7 +75,7 @@ export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}):
     report(["registryPassword"], "is required with registry: set it with `pulumi config set --secret registryPassword <password>`");
   if (secrets.registryPassword === "plaintext")
     report(["registryPassword"], "must be a secret: set it with `pulumi config set --secret registryPassword <password>`");
-  issues.push(...ruleIssues.filter((i) => !failed.has(i.path.split(/[.[]/)[0])));
+  issues.push(...ruleIssues.filter((i) => !broken.some((b) => isInside(i.path, b))));
 
-  return issues.length === 0 ? { ok: true, config } : { ok: false, issues };
+  return issues.length === 0 ? { ok: true, config } : { ok: false, issues: issues.map(clamp) };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { shown } from "../common/display";
 
 /** The manual's training and inference base image (CANN 8.0.rc3, PyTorch 2.3.1, aarch64). */
 export const MANUAL_BASE_IMAGE =
@@ -6,7 +7,29 @@ export const MANUAL_BASE_IMAGE =
 
 /** name[:tag][@digest] with an optional registry host; loose enough for SWR, strict enough to catch typos. */
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-export const imageRef = z.string().regex(IMAGE_REF, { message: "must be an image reference such as registry/org/name:tag" });
+export const imageRef = z.string().superRefine((ref, ctx) => {
+  const problem = imageRefProblem(ref);
+  if (problem) ctx.addIssue({ code: "custom", message: `must be an image reference such as registry/org/name:tag: ${problem}` });
+});
+
+/** What is wrong with an image reference, or undefined when it is one. */
+export function imageRefProblem(ref: string): string | undefined {
+  if (IMAGE_REF.test(ref)) return undefined;
+  if (ref === "") return "it is empty";
+  if (/\s/.test(ref)) return "it contains whitespace";
+  const [nameTag, digest, ...more] = ref.split("@");
+  if (more.length > 0) return "it has more than one '@'";
+  if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) return "the digest after '@' must be sha256: followed by 64 lower-case hex digits";
+  const lastSlash = nameTag.lastIndexOf("/");
+  const colon = nameTag.indexOf(":", lastSlash + 1);
+  const name = colon < 0 ? nameTag : nameTag.slice(0, colon);
+  const tag = colon < 0 ? undefined : nameTag.slice(colon + 1);
+  if (tag !== undefined && !/^[\w][\w.-]{0,127}$/.test(tag))
+    return `the tag ${shown(tag)} must be 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
+  if (name.split("/").some((part) => part === "")) return "the repository has an empty path component (a leading, trailing or double '/')";
+  if (/[A-Z]/.test(name)) return "the repository must be lower-case (only the tag may contain upper-case letters)";
+  return "the repository may contain only lower-case letters and digits, separated by '.', '_' or '-', and may start with a registry host[:port]";
+}
 
 export const imagesSchema = z
   .object({
@@ -38,8 +61,11 @@ export const imagesSchema = z
         context: z.string().default("./docker/training"),
         /** Dockerfile path, relative to the context. */
         dockerfile: z.string().default("Dockerfile"),
-        /** Target platform: the images are aarch64 and must be built for ARM. */
-        platform: z.string().default("linux/arm64"),
+        /** Target platform: the base images are aarch64, so an image built FROM them must be built for ARM. */
+        platform: z
+          .string()
+          .refine((p) => p === "linux/arm64", { message: "must be linux/arm64: the base images are aarch64, and an ARM image must be built for ARM (and run on the ARM NPU hosts)" })
+          .default("linux/arm64"),
         /** Build args. */
         args: z.record(z.string()).default({}),
       })

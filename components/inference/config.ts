@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { resourcesSchema } from "../common/schemas";
 import { imageRef } from "../images/config";
+import { int32 } from "../common/int32";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(IPV4, { message: "must be an IPv4 address" });
@@ -40,8 +41,16 @@ export const instanceSchema = z
   .strict();
 export type InstanceConfig = z.infer<typeof instanceSchema>;
 
+/** Instances per role: far beyond any NPU cluster, and it keeps the rank-table ConfigMap small. */
+export const MAX_INSTANCES = 1024;
+
 /** A count (placement automatic) or an explicit list of instances. */
-const instances = z.union([z.number().int().min(1), z.array(instanceSchema).min(1)]).default(1);
+const instances = z
+  .union([
+    z.number().int().min(1).max(MAX_INSTANCES, { message: `must be at most ${MAX_INSTANCES}: every instance is its own Deployment and rank-table entry` }),
+    z.array(instanceSchema).min(1).max(MAX_INSTANCES, { message: `must list at most ${MAX_INSTANCES} instances: every instance is its own Deployment and rank-table entry` }),
+  ])
+  .default(1);
 
 export const PD_DEFAULTS = {
   mountPath: "/mnt/sfs_turbo",
@@ -69,7 +78,7 @@ export const pdDeploymentSchema = z
     /** `--served-model-name` (the OpenAI `model` field). */
     servedModelName: z.string().min(1),
     /** `--tensor-parallel-size`: NPUs per prefill and per decode instance. */
-    tensorParallelSize: z.number().int().min(1).default(2),
+    tensorParallelSize: int32(1).default(2),
     /** Prefill (全量) instances: a count or a list. */
     prefill: instances,
     /** Decode (增量) instances: a count or a list. */
@@ -78,11 +87,11 @@ export const pdDeploymentSchema = z
     vllm: z
       .object({
         /** `--max-model-len`: prompt + output tokens. */
-        maxModelLen: z.number().int().min(1).default(4096),
+        maxModelLen: int32(1).default(4096),
         /** `--max-num-seqs`. */
-        maxNumSeqs: z.number().int().min(1).default(256),
+        maxNumSeqs: int32(1).default(256),
         /** `--max-num-batched-tokens`: ≥ maxModelLen (4096 or 8192 recommended) and ≥ maxNumSeqs. */
-        maxNumBatchedTokens: z.number().int().min(1).default(4096),
+        maxNumBatchedTokens: int32(1).default(4096),
         /** `--quantization` (the weights must have been quantized first). */
         quantization: z.string().min(1).optional(),
         /** `--enable-chunked-prefill`: lifts the maxNumBatchedTokens ≥ maxModelLen rule. */

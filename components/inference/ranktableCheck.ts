@@ -3,7 +3,7 @@
  * parses the rendered files rather than trusting the generator, so validation and the property
  * tests catch a generator defect, not only a config mistake.
  */
-import { globalFileName, hostLocalFileName, nodePorts, rankTableFiles, type RankTopology } from "./ranktable";
+import { globalFileName, hostLocalFileName, localFileName, nodePorts, rankTableFiles, type RankTopology } from "./ranktable";
 
 interface Server {
   server_id: string;
@@ -25,6 +25,8 @@ export function rankTableProblems(
   files: Record<string, string> = rankTableFiles(t),
   ports: string = nodePorts(t),
   schedulerPort?: number,
+  /** Instance names in the global table's order (all prefill, then all decode), to name culprits. */
+  names?: readonly string[],
 ): string[] {
   const problems: string[] = [];
   const globalText = files[globalFileName(t)];
@@ -58,8 +60,10 @@ export function rankTableProblems(
     return local.group_id === "0" && local.server_count === "1" && local.server_list.length === 1 ? JSON.stringify(local.server_list[0]) : "";
   });
   const sorted = (a: string[]) => [...a].sort().join("\n");
-  if (locals.length !== pd.length || sorted(localKeys) !== sorted(entryKeys))
-    problems.push(`local tables (${locals.length}) do not correspond one-to-one with the global table's ${pd.length} prefill/decode entries (two instances with the same file name local_ranktable_<ip>_<deviceids>.json?)`);
+  if (locals.length !== pd.length || sorted(localKeys) !== sorted(entryKeys)) {
+    const head = `local tables (${locals.length}) do not correspond one-to-one with the global table's ${pd.length} prefill/decode entries`;
+    problems.push(`${head}${fileCollisions(t, names)}`);
+  }
   if (files[hostLocalFileName(t.schedulerIP)] === undefined) problems.push(`the scheduler's ${hostLocalFileName(t.schedulerIP)} is missing`);
 
   // NODE_PORTS must list the instances' ports in the global table's order.
@@ -75,4 +79,19 @@ export function rankTableProblems(
   for (const [host, list] of perHost)
     if (new Set(list).size !== list.length) problems.push(`ports on host ${host} are not distinct: ${list.join(",")}`);
   return problems;
+}
+
+/** ": a and b both get <file>" for instances whose local tables share a file name, or a generic hint. */
+function fileCollisions(t: RankTopology, names?: readonly string[]): string {
+  const servers = [...t.prefill, ...t.decode];
+  const byFile = new Map<string, string[]>();
+  servers.forEach((s, k) => {
+    const file = localFileName(s);
+    const who = `${names?.[k] ?? `${k < t.prefill.length ? "prefill" : "decode"} instance ${k < t.prefill.length ? k : k - t.prefill.length}`} (devices ${s.devices.map((d) => d.id).join(",")} on ${s.hostIP})`;
+    byFile.set(file, [...(byFile.get(file) ?? []), who]);
+  });
+  const clashes = [...byFile].filter(([, who]) => who.length > 1).map(([file, who]) => `${who.join(" and ")} both get ${file}`);
+  return clashes.length
+    ? `: ${clashes.join("; ")}; give them device lists whose joined ids differ`
+    : " (a local table does not match its global entry)";
 }

@@ -3,34 +3,52 @@
  * resolveInference (the same code deployInference uses); generated rank tables are re-checked
  * by rankTableProblems.
  */
+import { shown } from "../common/display";
+import { inferenceReservedMounts, mountCollision } from "../common/mountPaths";
 import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
 import { isUnder, isUnderMaUserHome, samePath } from "../common/paths";
 import type { FailedSections, Report } from "../config/issues";
 import { reportBadEnvNames, reportRequestOverLimit } from "../config/ruleHelpers";
 import type { StackConfig } from "../config/schema";
-import { configMapNameOf, instanceNameOf } from "./names";
+import { configMapNameOf, instanceNameOf, PATHS } from "./names";
 import { rankTableProblems } from "./ranktableCheck";
 import { rankTopologyOf, resolveInference } from "./topology";
+
+/** Device ids as Kubernetes/hccn_tool write them: "0", "7", never "00" or "07" (both would be card 0). */
+const CANONICAL_ID = /^(0|[1-9]\d*)$/;
 
 function nodeRules(c: StackConfig, report: Report) {
   const hostnames = new Map<string, number>();
   const hostIPs = new Map<string, number>();
-  const deviceIPs = new Map<string, string>();
   c.inference.nodes.forEach((n, i) => {
     const at = (...rest: (string | number)[]) => ["inference", "nodes", i, ...rest];
-    if (hostnames.has(n.hostname)) report(at("hostname"), `hostname "${n.hostname}" is already used by entry [${hostnames.get(n.hostname)}]; nodes must be unique`);
+    if (hostnames.has(n.hostname)) report(at("hostname"), `hostname ${shown(n.hostname)} is already used by entry [${hostnames.get(n.hostname)}]; nodes must be unique`);
     else hostnames.set(n.hostname, i);
     if (hostIPs.has(n.hostIP)) report(at("hostIP"), `host IP ${n.hostIP} is already used by entry [${hostIPs.get(n.hostIP)}]`);
     else hostIPs.set(n.hostIP, i);
+  });
+  // Every IP of the inventory is unique: a card's RoCE IP is neither another card's nor any node's host IP.
+  const deviceIPs = new Map<string, string>();
+  c.inference.nodes.forEach((n, i) => {
+    const at = (...rest: (string | number)[]) => ["inference", "nodes", i, ...rest];
     for (const [id, ip] of Object.entries(n.deviceIPs)) {
+      if (!CANONICAL_ID.test(id)) {
+        report(at("deviceIPs", id), `device id ${shown(id)} must be written without leading zeros (e.g. "${Number(id)}"): "0" and "00" would both be card 0`);
+        continue;
+      }
       if (Number(id) >= c.accelerator.npusPerNode)
         report(at("deviceIPs", id), `device ${id} does not exist: accelerator.npusPerNode is ${c.accelerator.npusPerNode}`);
+      const host = hostIPs.get(ip);
+      if (host !== undefined)
+        report(at("deviceIPs", id), `device IP ${ip} is the host IP of inference.nodes[${host}] (${shown(c.inference.nodes[host].hostname)}); a card's RoCE address differs from every host IP`);
       const other = deviceIPs.get(ip);
       if (other) report(at("deviceIPs", id), `device IP ${ip} is also given for ${other}; every card has its own RoCE address`);
       else deviceIPs.set(ip, `${n.hostname}/${id}`);
     }
   });
 }
+
+const INFERENCE_RESERVED = inferenceReservedMounts(PATHS);
 
 export function inferenceRules(c: StackConfig, report: Report, failed: FailedSections = new Set()): void {
   // Placement depends on accelerator.npusPerNode: with that section failed, its defaults would only add noise.
@@ -41,22 +59,30 @@ export function inferenceRules(c: StackConfig, report: Report, failed: FailedSec
   const seen = new Map<string, number>();
   deployments.forEach((d, i) => {
     const at = (...rest: (string | number)[]) => ["inference", "deployments", i, ...rest];
-    if (seen.has(d.name)) report(at("name"), `deployment name "${d.name}" is already used by entry [${seen.get(d.name)}]; deployment names must be unique`);
+    if (seen.has(d.name)) report(at("name"), `deployment name ${shown(d.name)} is already used by entry [${seen.get(d.name)}]; deployment names must be unique`);
     else seen.set(d.name, i);
-    // The Service is named after the deployment (RFC 1035); the instances' Deployments add suffixes.
-    const nameProblem =
-      serviceNameProblem(d.name, "deployment name") ??
-      labelProblem(instanceNameOf(d.name, "scheduler"), "derived name") ??
-      labelProblem(instanceNameOf(d.name, "decode", Math.max(countOf(d.prefill), countOf(d.decode)) - 1), "derived name") ??
-      subdomainProblem(configMapNameOf(d.name), "derived ConfigMap name");
-    if (nameProblem) report(at("name"), nameProblem);
+    // The Service is named after the deployment (RFC 1035); every derived name must fit too: the
+    // scheduler, the last prefill and the last decode instance ("prefill" is one character longer).
+    const serviceProblem = serviceNameProblem(d.name, "deployment name");
+    if (serviceProblem) report(at("name"), serviceProblem);
+    else {
+      const derived = [
+        labelProblem(instanceNameOf(d.name, "scheduler"), "derived name"),
+        labelProblem(instanceNameOf(d.name, "prefill", countOf(d.prefill) - 1), "derived name"),
+        labelProblem(instanceNameOf(d.name, "decode", countOf(d.decode) - 1), "derived name"),
+        subdomainProblem(configMapNameOf(d.name), "derived ConfigMap name"),
+      ];
+      for (const p of new Set(derived)) if (p) report(at("name"), p);
+    }
 
     if (failed.has("storage")) {
       // The volumes are unknown: no volume rule can be judged.
     } else if (volumeNames.length === 0) report(at("volume"), "the weights live on an SFS Turbo volume: add one under storage.volumes");
     else if (d.volume !== undefined && !volumeNames.includes(d.volume))
-      report(at("volume"), `refers to volume "${d.volume}", which is not in storage.volumes (${volumeNames.join(", ")})`);
+      report(at("volume"), `refers to volume ${shown(d.volume)}, which is not in storage.volumes (${volumeNames.join(", ")})`);
     if (isUnderMaUserHome(d.mountPath)) report(at("mountPath"), "must not be /home/ma-user or below it: mounting there breaks the image");
+    const collision = mountCollision(d.mountPath, INFERENCE_RESERVED);
+    if (collision) report(at("mountPath"), `overlaps ${collision.path}, where every container mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`);
     if (!isUnder(d.model, d.mountPath) || samePath(d.model, d.mountPath))
       report(at("model"), `must lie under the volume's mount path ${d.mountPath} (the weights are on SFS Turbo)`);
     const workDir = d.workDir ?? d.mountPath;
@@ -85,7 +111,8 @@ export function inferenceRules(c: StackConfig, report: Report, failed: FailedSec
   for (const d of resolved.deployments) {
     const t = rankTopologyOf(d);
     if (!t) continue;
-    for (const message of rankTableProblems(t, undefined, undefined, d.scheduler.port)) report(["inference", "deployments", d.index], `rank tables: ${message}`);
+    const names = d.instances.map((x) => x.name);
+    for (const message of rankTableProblems(t, undefined, undefined, d.scheduler.port, names)) report(["inference", "deployments", d.index], `rank tables: ${message}`);
   }
 }
 

@@ -52,6 +52,8 @@ interface Reservation {
   host: string;
   port: number;
   owner: string;
+  /** The config key that set the port; undefined for an automatically chosen one. */
+  path?: Path;
 }
 
 const clashes = (a: Reservation, host: string, port: number) =>
@@ -125,7 +127,11 @@ export function resolveInference(c: StackConfig): ResolvedInference {
       if (spec.devices.length !== tp)
         problems.push({ path: devPath, message: `lists ${spec.devices.length} device(s) but tensorParallelSize is ${tp}: every prefill and decode instance uses exactly tensorParallelSize NPUs (prefill and decode TP must be equal)` });
       const mine = usedOn(inst.node.hostname);
-      spec.devices.forEach((dev) => {
+      spec.devices.forEach((dev, k) => {
+        if (spec.devices!.indexOf(dev) < k) {
+          problems.push({ path: devPath, message: `device ${dev} is listed twice; an instance uses ${tp} distinct NPUs` });
+          return;
+        }
         if (dev >= npusPerNode) problems.push({ path: devPath, message: `device ${dev} does not exist: accelerator.npusPerNode is ${npusPerNode} (ids 0-${npusPerNode - 1})` });
         else if (inst.node!.deviceIPs[String(dev)] === undefined)
           problems.push({ path: devPath, message: `device ${dev} has no device IP in inference.nodes "${inst.node!.hostname}".deviceIPs (read it with hccn_tool -i ${dev} -ip -g)` });
@@ -179,9 +185,12 @@ export function resolveInference(c: StackConfig): ResolvedInference {
     const other = reserved.find((r) => clashes(r, host, port));
     if (other) {
       const where = host === ANY_HOST || other.host === ANY_HOST ? "a host both may run on (device-plugin pods can land on any accelerator node)" : `host "${host}"`;
-      problems.push({ path, message: `port ${port} of ${owner} clashes with ${other.owner} on ${where}: instances sharing a host (host network) need distinct ports, also distinct from the scheduler's` });
+      const rule = "instances sharing a host (host network) need distinct ports, also distinct from the scheduler's";
+      problems.push({ path, message: `port ${port} of ${owner} clashes with ${other.owner} on ${where}: ${rule}` });
+      // Both keys were set explicitly: show the clash at each, so the key just edited is among them.
+      if (other.path) problems.push({ path: other.path, message: `port ${port} of ${other.owner} clashes with ${owner} on ${where}: ${rule}` });
     }
-    reserved.push({ host, port, owner });
+    reserved.push({ host, port, owner, path });
   };
   for (const d of deployments) {
     if (d.scheduler.port) reserve(hostOf(d, d.scheduler.node), d.scheduler.port, d.scheduler.name, ["inference", "deployments", d.index, "scheduler", "port"]);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { int32 } from "../common/int32";
 import { quantity, resourcesSchema } from "../common/schemas";
 import { imageRef } from "../images/config";
 
@@ -7,12 +8,12 @@ export const trainingJobSchema = z
     /** Job name; also names the ConfigMap "configmap1980-<name>", the pods and Volcano's Service. */
     name: z.string(),
     /** Number of nodes (one pod per node): 1 → task "main"; N → "main" (1) + "work" (N-1). */
-    nodes: z.number().int().min(1).default(1),
+    nodes: int32(1).default(1),
     /**
      * Pods that must be schedulable together (gang). Default: nodes. The manual writes 1, which
      * cannot gang-schedule a multi-node job: a partial job would hold NPUs and wait forever.
      */
-    minAvailable: z.number().int().min(1).optional(),
+    minAvailable: int32(1).optional(),
     /** Image; default the built training image if enabled, else images.base. */
     image: imageRef.optional(),
     /** Container name (the manual's ${container_name}). */
@@ -20,7 +21,7 @@ export const trainingJobSchema = z
     /** Shell command run in the container (the manual's ${command}). */
     command: z.string().min(1),
     /** NPUs per pod; default the whole node (accelerator.npusPerNode). */
-    npus: z.number().int().min(1).optional(),
+    npus: int32(1).optional(),
     /** CPU and memory; the manual reads them from `kubectl describe node`. */
     resources: resourcesSchema(["2650m", "192"], ["3200Mi", "1500Gi"]),
     /** Size limit of the in-memory /dev/shm. */
@@ -32,7 +33,7 @@ export const trainingJobSchema = z
     /** Volcano queue. */
     queue: z.string().default("default"),
     /** Volcano maxRetry. */
-    maxRetry: z.number().int().min(0).default(5),
+    maxRetry: int32(0).default(5),
     /** Port of the torch distributed rendezvous on the main pod (MASTER_PORT). */
     masterPort: z.number().int().min(1024).max(65535).default(29500),
     /** Extra environment variables. */
@@ -51,7 +52,7 @@ export const trainingJobSchema = z
      * torch elastic exit-barrier timeout in seconds (default 300 in torch). The manual's fix for
      * "Error waiting on exit barrier" edits torch's agent; when set, the job does that edit before the command.
      */
-    exitBarrierTimeoutSeconds: z.number().int().min(1).optional(),
+    exitBarrierTimeoutSeconds: int32(1).optional(),
   })
   .strict();
 export type TrainingJobConfig = z.infer<typeof trainingJobSchema>;

@@ -46,8 +46,8 @@ describe("every problem is reported at once with its path", () => {
         "typo",
       ]),
     );
-    // Cross-field rules of a section that failed its schema are suppressed, the others still run.
-    expect(paths).not.toContain("training.jobs[0].npus");
+    // jobs[1] fails its schema; the valid sibling jobs[0] still gets its cross-field rules.
+    expect(paths).toContain("training.jobs[0].npus");
   });
 
   it("does not report consequences of a failed section in another one", () => {
