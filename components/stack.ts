@@ -9,7 +9,8 @@ import type { StackConfig } from "./config/schema";
 import { ImagePrePull } from "./images/ImagePrePull";
 import { RegistryPullSecret } from "./images/RegistryPullSecret";
 import { TrainingImage } from "./images/TrainingImage";
-import { deployInference, inferenceImages } from "./inference/deploy";
+import { stackIdOf } from "./common/stackId";
+import { deployInference, inferenceImages, inventoryHostsOfConfig } from "./inference/deploy";
 import { SfsTurboVolume } from "./storage/SfsTurboVolume";
 import { TrainingJob } from "./training/TrainingJob";
 
@@ -23,6 +24,9 @@ export interface StackSecrets {
 
 export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
   const stack = pulumi.getStack();
+  const stackId = stackIdOf(pulumi.getOrganization(), pulumi.getProject(), stack);
+  // Inventory nodes belong to the inventory deployments whole: no other NPU pod of the stack goes there.
+  const inventoryHosts = inventoryHostsOfConfig(config);
   const provider = createProvider(`${stack}-k8s`, config.cluster);
   const ns = config.cluster.namespace;
   const opts: pulumi.ComponentResourceOptions = { provider };
@@ -44,7 +48,11 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
           base,
         )
       : undefined;
-  const imagePullSecrets = pullSecret ? [pullSecret.secretName] : [];
+  // The configured name, not the Secret's output: a credential rotation updates the Secret in
+  // place, and its dependents must not see an unknown name (which would replace them).
+  const imagePullSecrets = pullSecret && registry ? [registry.pullSecretName] : [];
+  const baseDependsOn = (base.dependsOn as pulumi.Resource[] | undefined) ?? [];
+  const workloadBase = pullSecret ? { ...base, dependsOn: [...baseDependsOn, pullSecret] } : base;
 
   const build = config.images.build;
   const trainingImage =
@@ -80,10 +88,10 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
             imagePullPolicy: config.images.pullPolicy,
             imagePullSecrets,
           },
-          base,
+          workloadBase,
         )
       : undefined;
-  const afterPull = { ...base, dependsOn: [...((base.dependsOn as pulumi.Resource[]) ?? []), ...(prePull ? [prePull] : [])] };
+  const afterPull = { ...workloadBase, dependsOn: [...(workloadBase.dependsOn as pulumi.Resource[]), ...(prePull ? [prePull] : [])] };
 
   const jobs = config.training.jobs.map(
     (job, i) =>
@@ -97,12 +105,13 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
           imagePullPolicy: config.images.pullPolicy,
           claimName: claims[job.volume ?? config.storage.volumes[0].name],
           imagePullSecrets,
+          avoidHosts: inventoryHosts,
         },
         afterPull,
       ),
   );
 
-  const inference = deployInference({ config, provider, claims, imagePullSecrets, dependsOn: prePull ? [prePull] : [] });
+  const inference = deployInference({ config, provider, stackId, claims, imagePullSecrets, dependsOn: afterPull.dependsOn as pulumi.Resource[] });
 
   return {
     namespace: ns,

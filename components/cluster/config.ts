@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { tolerationSchema } from "../common/schemas";
 
 /** How to reach the cluster. Every resource uses one explicit provider built from this. */
 export const clusterSchema = z
@@ -32,6 +33,8 @@ export const acceleratorSchema = z
     npusPerNode: z.number().int().min(1).max(64).default(8),
     /** Pod annotation in which CCE's device plugin reports the allocated devices. */
     deviceAnnotation: z.string().default("cce.kubectl.kubernetes.io/ascend-1980-configuration"),
+    /** Tolerations of every NPU pod of the stack (training jobs, P/D instances), for tainted NPU nodes. */
+    tolerations: z.array(tolerationSchema).default([]),
   })
   .strict()
   .default({});

@@ -20,3 +20,31 @@ export const resourcesSchema = (cpu: [string, string], memory: [string, string])
 
 /** Environment variable names (checked by the rules, which report each bad key with its path). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A Kubernetes toleration. Lets the stack's pods onto nodes that are tainted to keep other
+ * workloads off (the documented way to dedicate NPU nodes).
+ */
+export const tolerationSchema = z
+  .object({
+    /** Taint key; omitted with operator Exists, it tolerates every taint. */
+    key: z.string().min(1).optional(),
+    /** Equal (key and value must match) or Exists (any value). */
+    operator: z.enum(["Equal", "Exists"]).default("Equal"),
+    /** Taint value (operator Equal only). */
+    value: z.string().optional(),
+    /** Taint effect to tolerate; omitted, every effect. */
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+    /** NoExecute only: how long the pod stays after the taint appears. */
+    tolerationSeconds: z.number().int().min(0).max(2147483647).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.operator === "Exists" && t.value !== undefined)
+      ctx.addIssue({ code: "custom", path: ["value"], message: "must be omitted with operator Exists (Kubernetes rejects it)" });
+    if (t.key === undefined && t.operator !== "Exists")
+      ctx.addIssue({ code: "custom", path: ["operator"], message: "must be Exists when key is omitted (Kubernetes rejects it)" });
+    if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute")
+      ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], message: "is only allowed with effect NoExecute" });
+  });
+export type Toleration = z.infer<typeof tolerationSchema>;

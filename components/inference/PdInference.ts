@@ -12,6 +12,7 @@ import {
   topologyOutput,
   type PdInputs,
 } from "./builders";
+import type { Toleration } from "../common/schemas";
 import type { ResolvedDeployment } from "./topology";
 
 /** claimName: the SFS Turbo volume holding the weights and the work dir. */
@@ -20,8 +21,14 @@ export interface PdInferenceArgs extends WorkloadArgs {
   deployment: ResolvedDeployment;
   /** Hostnames of inventory-mode nodes, which device-plugin pods avoid. */
   inventoryHosts?: string[];
+  /** The stack's identity (stackIdOf): scopes the rendezvous dir, names the NPU ledger. */
+  stackId: string;
+  /** Extra tolerations of inventory-mode pods. */
+  inventoryTolerations?: Toleration[];
   /** Resources the instances wait for (the image pre-pull). */
   dependsOn?: pulumi.Resource[];
+  /** More resources only the prefill/decode instances wait for (inventory: the NPU ledger and node reservations). */
+  instancesDependOn?: pulumi.Resource[];
 }
 
 // Weights load for minutes; the provider waits for readiness this long before failing.
@@ -58,6 +65,8 @@ export class PdInference extends pulumi.ComponentResource {
       imagePullPolicy: args.imagePullPolicy,
       claimName: "",
       inventoryHosts: args.inventoryHosts ?? [],
+      stackId: args.stackId,
+      inventoryTolerations: args.inventoryTolerations ?? [],
     };
     const inputs = pulumi
       .all([args.image, args.claimName, pulumi.all(args.imagePullSecrets ?? [])])
@@ -77,7 +86,7 @@ export class PdInference extends pulumi.ComponentResource {
       return new k8s.apps.v1.Deployment(
         `${name}-${x.role}-${x.index}`,
         { metadata: meta, spec: inputs.apply((i) => buildInstanceDeployment(i, x).spec as Spec) },
-        childOptions(this, provider, { dependsOn: after, customTimeouts: LOAD_TIMEOUTS }),
+        childOptions(this, provider, { dependsOn: [...after, ...(args.instancesDependOn ?? [])], customTimeouts: LOAD_TIMEOUTS }),
       );
     });
     const schedulerAfter = dep.config.mode === "inventory" ? [...after, ...instances] : after;

@@ -10,6 +10,8 @@ import * as path from "node:path";
 import type { WorkloadInputs } from "../common/workload";
 import { hostMountVolumes, INFERENCE_HOST_MOUNTS } from "../common/hostMounts";
 import { envList, type KubeObject } from "../common/kube";
+import { avoidHosts } from "../common/placement";
+import type { Toleration } from "../common/schemas";
 import type { PdDeploymentConfig } from "./config";
 import {
   configMapNameOf,
@@ -25,6 +27,7 @@ import {
   type Role,
 } from "./names";
 import { globalFileName, hostLocalFileName, localFileName, nodePorts, rankTableFiles, type RankServer } from "./ranktable";
+import { LEDGER_KEY, ledgerConfigMapNameOf, NPU_PATHS } from "./reservation";
 import { rankTopologyOf, type ResolvedDeployment, type ResolvedInstance } from "./topology";
 
 /** The wrapper script, shipped in the ConfigMap (read once, at program start). */
@@ -33,8 +36,12 @@ export const RENDEZVOUS_SOURCE = fs.readFileSync(path.join(__dirname, RENDEZVOUS
 /** image: deployment.image or images.base; claimName: the SFS Turbo volume with the weights. */
 export interface PdInputs extends WorkloadInputs {
   deployment: ResolvedDeployment;
-  /** Hostnames of inventory-mode nodes: device-plugin pods stay off them. */
+  /** Hostnames of inventory-mode nodes (all of inference.nodes): device-plugin pods stay off them. */
   inventoryHosts: string[];
+  /** The stack's identity: scopes the rendezvous dir and names the NPU ledger. */
+  stackId: string;
+  /** Extra tolerations of inventory-mode pods (inference.inventoryTolerations). */
+  inventoryTolerations: Toleration[];
 }
 
 const SCRIPT = `${PATHS.config}/${RENDEZVOUS_SCRIPT}`;
@@ -72,6 +79,8 @@ function rankServer(x: ResolvedInstance): RankServer {
 export function rendezvousManifest(dep: ResolvedDeployment) {
   return {
     deployment: dep.config.name,
+    // Every instance's annotation must list exactly this many cards.
+    tensor_parallel_size: dep.config.tensorParallelSize,
     scheduler: { name: dep.scheduler.name, port: dep.scheduler.port },
     instances: dep.instances.map((x) => ({ name: x.name, role: x.role, index: x.index, port: x.port })),
   };
@@ -159,7 +168,7 @@ function rendezvousCommand(i: PdInputs, name: string, server: string[]): string[
     "python3", SCRIPT, "run",
     "--manifest", `${PATHS.config}/${MANIFEST_KEY}`,
     "--instance", name,
-    "--dir", rendezvousDirOf(workDirOf(d), d.name),
+    "--dir", rendezvousDirOf(workDirOf(d), i.namespace, i.stackId, d.name),
     "--out", PATHS.tables,
     "--annotations", `${PATHS.podInfo}/annotations`,
     "--annotation-key", i.accelerator.deviceAnnotation,
@@ -169,15 +178,39 @@ function rendezvousCommand(i: PdInputs, name: string, server: string[]): string[
 
 /** Device-plugin pods stay off inventory nodes (their cards are handed out by hand). */
 function avoidInventory(i: PdInputs) {
-  if (i.inventoryHosts.length === 0) return {};
+  return avoidHosts(i.inventoryHosts);
+}
+
+/** Tolerations of a pod: the accelerator's, plus inventoryTolerations on inventory nodes. */
+function tolerationsOf(i: PdInputs, onInventoryNode: boolean) {
+  const all = [...i.accelerator.tolerations, ...(onInventoryNode ? i.inventoryTolerations : [])];
+  return all.length ? { tolerations: all } : {};
+}
+
+/**
+ * Inventory mode: the instance takes a lock per card on its node and checks the stack's NPU
+ * ledger before and while it runs (rendezvous.py run-static; docs/npu-exclusivity.md).
+ */
+function exclusivityArgs(x: ResolvedInstance): string[] {
+  return [
+    "--npu-node", x.node!.hostname,
+    "--npu-owner", x.name,
+    "--npus", x.devices!.join(","),
+    "--ledger", `${NPU_PATHS.ledgerDir}/${LEDGER_KEY}`,
+    "--lock-dir", NPU_PATHS.lockDir,
+  ];
+}
+
+function exclusivityVolumes(i: PdInputs) {
   return {
-    affinity: {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "NotIn", values: i.inventoryHosts }] }],
-        },
-      },
-    },
+    volumes: [
+      { name: "npu-ledger", configMap: { name: ledgerConfigMapNameOf(i.stackId) } },
+      { name: "npu-locks", hostPath: { path: NPU_PATHS.lockDir, type: "DirectoryOrCreate" } },
+    ],
+    volumeMounts: [
+      { name: "npu-ledger", mountPath: NPU_PATHS.ledgerDir, readOnly: true },
+      { name: "npu-locks", mountPath: NPU_PATHS.lockDir },
+    ],
   };
 }
 
@@ -227,12 +260,14 @@ export function buildInstanceDeployment(i: PdInputs, x: ResolvedInstance): KubeO
     const globalPath = `${PATHS.config}/${globalFileName(topology)}`;
     const localPath = `${PATHS.config}/${localFileName(rankServer(x))}`;
     const devices = deviceVolumes(x.devices!);
+    const exclusive = exclusivityVolumes(i);
     return deploymentObject(i, x.role, x.index, x.name, {
       nodeSelector: { ...i.accelerator.nodeSelector, "kubernetes.io/hostname": x.node!.hostname },
+      ...tolerationsOf(i, true),
       containers: [
         {
           ...container,
-          command: ["python3", SCRIPT, "run-static", "--watch", globalPath, "--watch", localPath, "--", ...server],
+          command: ["python3", SCRIPT, "run-static", "--watch", globalPath, "--watch", localPath, ...exclusivityArgs(x), "--", ...server],
           env: [
             { name: "GLOBAL_RANK_TABLE_FILE_PATH", value: globalPath },
             { name: "RANK_TABLE_FILE_PATH", value: localPath },
@@ -241,20 +276,23 @@ export function buildInstanceDeployment(i: PdInputs, x: ResolvedInstance): KubeO
             { name: "ASCEND_RT_VISIBLE_DEVICES", value: x.devices!.join(",") },
             ...envList(d.env),
           ],
-          // Requesting tp units keeps the device plugin's free count right, so nothing else
-          // is scheduled onto the cards this instance takes by hand.
-          resources: resourcesOf(d.resources, npus),
+          // No NPU request: the node's reservation pod holds every unit, so the device plugin
+          // gives no card of this node to anyone; the cards are this instance's by the ledger.
+          resources: resourcesOf(d.resources),
+          // The device plugin would mount the cards it picks, not these: opening explicit
+          // /dev/davinciN needs the device cgroup that only privileged grants.
           securityContext: { privileged: true },
-          volumeMounts: [...devices.volumeMounts, ...common.volumeMounts],
+          volumeMounts: [...devices.volumeMounts, ...exclusive.volumeMounts, ...common.volumeMounts],
         },
       ],
-      volumes: [...devices.volumes, ...common.volumes],
+      volumes: [...devices.volumes, ...exclusive.volumes, ...common.volumes],
     });
   }
   const rdv = rendezvousVolumes();
   return deploymentObject(i, x.role, x.index, x.name, {
     nodeSelector: i.accelerator.nodeSelector,
     ...avoidInventory(i),
+    ...tolerationsOf(i, false),
     containers: [
       {
         ...container,
@@ -302,6 +340,7 @@ export function buildSchedulerDeployment(i: PdInputs): KubeObject {
     const targets = dep.instances.map((x) => `${x.node!.hostIP}:${x.port}`);
     return deploymentObject(i, "scheduler", 0, dep.scheduler.name, {
       nodeSelector: { "kubernetes.io/hostname": dep.scheduler.node!.hostname },
+      ...tolerationsOf(i, true),
       // After a restart (no Pulumi ordering then), wait until every P/D instance answers.
       initContainers: [
         {
@@ -328,6 +367,7 @@ export function buildSchedulerDeployment(i: PdInputs): KubeObject {
   return deploymentObject(i, "scheduler", 0, dep.scheduler.name, {
     nodeSelector: i.accelerator.nodeSelector,
     ...avoidInventory(i),
+    ...tolerationsOf(i, false),
     containers: [
       {
         ...container,

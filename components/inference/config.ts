@@ -4,7 +4,7 @@
  * reproduce the manual's 1p1d-tp2 example: a deployment naming only its model is that example.
  */
 import { z } from "zod";
-import { resourcesSchema } from "../common/schemas";
+import { resourcesSchema, tolerationSchema } from "../common/schemas";
 import { imageRef } from "../images/config";
 import { int32 } from "../common/int32";
 
@@ -137,8 +137,13 @@ export type PdDeploymentConfig = z.infer<typeof pdDeploymentSchema>;
 
 export const inferenceSchema = z
   .object({
-    /** NPU servers usable by inventory-mode deployments, in packing order. */
+    /** NPU servers usable by inventory-mode deployments, in packing order. They belong to the stack's inventory deployments whole. */
     nodes: z.array(inferenceNodeSchema).default([]),
+    /**
+     * Extra tolerations of the pods on inventory nodes (instances, scheduler, NPU reservations):
+     * taint the inventory nodes so other workloads stay off, and tolerate that taint here.
+     */
+    inventoryTolerations: z.array(tolerationSchema).default([]),
     /** P/D-separated deployments. */
     deployments: z.array(pdDeploymentSchema).default([]),
   })

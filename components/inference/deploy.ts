@@ -1,15 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema";
+import { NpuExclusivity } from "./NpuExclusivity";
+import { inventoryHostsOf, npuLedgerFile, reservedNodesOf } from "./npuOwnership";
 import { PdInference } from "./PdInference";
-import { resolveInference } from "./topology";
+import { resolveInference, type ResolvedDeployment } from "./topology";
 
 /** What the stack hands the inference section: shared objects created by the foundation. */
 export interface InferenceContext {
   config: StackConfig;
   provider: pulumi.ProviderResource;
+  /** The stack's identity (stackIdOf): scopes rendezvous dirs, names the NPU ledger. */
+  stackId: string;
   /** Claim name per storage volume name. */
   claims: Record<string, pulumi.Output<string>>;
-  imagePullSecrets: pulumi.Input<string>[];
+  imagePullSecrets: string[];
   /** Resources inference workloads must wait for (the image pre-pull). */
   dependsOn: pulumi.Resource[];
 }
@@ -19,6 +23,11 @@ export function inferenceImages(config: StackConfig): string[] {
   return [...new Set(config.inference.deployments.map((d) => d.image ?? config.images.base))];
 }
 
+/** Hostnames every other NPU pod of the stack (training jobs too) must stay off. */
+export function inventoryHostsOfConfig(config: StackConfig): string[] {
+  return inventoryHostsOf(resolveInference(config).deployments, config.inference.nodes);
+}
+
 /** Creates the P/D inference deployments; returns stack outputs keyed by deployment name. */
 export function deployInference(ctx: InferenceContext): Record<string, pulumi.Output<unknown>> {
   const { config } = ctx;
@@ -26,12 +35,15 @@ export function deployInference(ctx: InferenceContext): Record<string, pulumi.Ou
   // validateStackConfig reports these before the program runs; never deploy a broken topology.
   if (resolved.problems.length > 0)
     throw new Error(`inference config is invalid:\n${resolved.problems.map((p) => `  - ${p.path.join(".")}: ${p.message}`).join("\n")}`);
-  const inventoryHosts = [
-    ...new Set(resolved.deployments.filter((d) => d.config.mode === "inventory").flatMap((d) => d.instances.map((x) => x.node!.hostname))),
-  ];
+  const exclusivity = npuExclusivity(ctx, resolved.deployments);
+  const inventoryHosts = inventoryHostsOf(resolved.deployments, config.inference.nodes);
   const outputs: Record<string, pulumi.Output<unknown>> = {};
   for (const dep of resolved.deployments) {
     const d = dep.config;
+    const reservations =
+      exclusivity && d.mode === "inventory"
+        ? [exclusivity, ...new Set(dep.instances.map((x) => exclusivity.reservations[x.node!.hostname]))]
+        : [];
     const pd = new PdInference(
       d.name,
       {
@@ -43,11 +55,40 @@ export function deployInference(ctx: InferenceContext): Record<string, pulumi.Ou
         claimName: ctx.claims[d.volume ?? config.storage.volumes[0].name],
         imagePullSecrets: ctx.imagePullSecrets,
         inventoryHosts,
+        stackId: ctx.stackId,
+        inventoryTolerations: config.inference.inventoryTolerations,
         dependsOn: ctx.dependsOn,
+        instancesDependOn: reservations,
       },
       { provider: ctx.provider },
     );
     outputs[d.name] = pulumi.output({ endpoint: pd.endpoint, topology: pd.topology, nodePorts: pd.nodePorts });
   }
   return outputs;
+}
+
+/** The ledger and node reservations, when any deployment uses inventory mode. */
+function npuExclusivity(ctx: InferenceContext, deployments: ResolvedDeployment[]): NpuExclusivity | undefined {
+  const { config } = ctx;
+  const nodes = reservedNodesOf(deployments, config.inference.nodes);
+  if (nodes.length === 0) return undefined;
+  const images: Record<string, string> = {};
+  for (const d of deployments)
+    if (d.config.mode === "inventory") for (const x of d.instances) images[x.node!.hostname] ??= d.config.image ?? config.images.base;
+  return new NpuExclusivity(
+    "npu-exclusivity",
+    {
+      namespace: config.cluster.namespace,
+      stackId: ctx.stackId,
+      ledgerJson: npuLedgerFile(deployments),
+      nodes,
+      images,
+      accelerator: config.accelerator,
+      imagePullPolicy: config.images.pullPolicy,
+      imagePullSecrets: ctx.imagePullSecrets,
+      tolerations: [...config.accelerator.tolerations, ...config.inference.inventoryTolerations],
+      dependsOn: ctx.dependsOn,
+    },
+    { provider: ctx.provider },
+  );
 }

@@ -40,7 +40,11 @@ export const PATHS = {
 export const RENDEZVOUS_SCRIPT = "rendezvous.py";
 export const MANIFEST_KEY = "manifest.json";
 
-/** Shared directory of a deployment's rendezvous entries, on the SFS Turbo volume. */
-export function rendezvousDirOf(workDir: string, deployment: string): string {
-  return `${workDir.replace(/\/+$/, "")}/.ascend-stack/rendezvous/${deployment}`;
+/**
+ * Shared directory of a deployment's rendezvous entries, on the SFS Turbo volume. Scoped by
+ * namespace and stack: the same deployment name in another namespace, stack or cluster that
+ * mounts the same share must never read (and restart on) this deployment's entries.
+ */
+export function rendezvousDirOf(workDir: string, namespace: string, stackId: string, deployment: string): string {
+  return `${workDir.replace(/\/+$/, "")}/.ascend-stack/rendezvous/${namespace}/${stackId}/${deployment}`;
 }

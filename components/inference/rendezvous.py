@@ -9,15 +9,20 @@ The entrypoint of every prefill, decode and scheduler container. Python 3 standa
               declared instance's entry, assemble the manual's rank tables, start the server;
               exit 75 when any entry (or the manifest) changes so Kubernetes restarts the
               container and it reassembles.
-  run-static  inventory mode: tables come from a ConfigMap; start the server and exit 75 when a
-              watched table file changes (the ConfigMap was updated).
+  run-static  inventory mode: tables come from a ConfigMap. With --npus: wait until the stack's
+              NPU ledger names this instance the owner of its cards, take an exclusive lock per
+              card on the node (so no other container can run on them), start the server; stop
+              it and exit 75 when a watched table file changes or the ledger gives a card to
+              another owner (docs/npu-exclusivity.md).
   assemble    pure: entries + manifest -> rank-table files and environment (tested against the
               TypeScript generator, components/inference/ranktable.ts, byte for byte).
   changed     pure: which instances differ between two entry sets (the restart rule).
   wait-ports  wait until every host:port accepts TCP connections (the scheduler's start order).
 """
 import argparse
+import fcntl
 import hashlib
+import ipaddress
 import json
 import os
 import signal
@@ -27,6 +32,8 @@ import sys
 import time
 
 RESTART_EXIT = 75  # EX_TEMPFAIL: the topology changed, restart me
+CONFIG_EXIT = 78  # EX_CONFIG: what the device plugin reported cannot make a valid rank table
+TERMINATION_LOG = "/dev/termination-log"
 VERSION = {"version": "1.0", "status": "completed"}
 
 
@@ -125,12 +132,14 @@ def write_atomic(path, text):
 
 # ---------------------------------------------------------------- entries and the restart rule
 
-IDENTITY = ("server_ip", "devices", "pod_uid", "manifest_digest")
+# What a rank table is made of: a peer recreated on the same host and cards changes none of it.
+IDENTITY = ("server_ip", "devices", "manifest_digest")
 
 
 def changed(old, new):
-    """Instances whose entry was removed or differs in a field that matters: a new host, new
-    cards, a new pod (recreated on other cards or not) or another manifest. Sorted names."""
+    """Instances whose entry was removed or differs in what the tables are made of: a new host,
+    new cards (or RoCE addresses), another manifest. A recreated pod on the same host and cards
+    (only pod_uid differs) is not a change: nobody else needs to restart for it. Sorted names."""
     out = []
     for name in sorted(set(old) | set(new)):
         a, b = old.get(name), new.get(name)
@@ -171,12 +180,68 @@ def parse_annotations(text):
     return out
 
 
-def devices_from_annotation(value):
-    """CCE device plugin: {"pod_name":..,"server_id":"<host ip>","devices":[{"device_id","device_ip"}]}."""
-    data = json.loads(value)
-    devices = sorted(({"device_id": str(d["device_id"]), "device_ip": d["device_ip"]} for d in data["devices"]),
-                     key=lambda d: int(d["device_id"]))
-    return data["server_id"], devices
+class AnnotationError(Exception):
+    """The device plugin's annotation cannot give a valid rank-table entry (one cause per error)."""
+
+
+def is_ipv4(value):
+    try:
+        ipaddress.IPv4Address(value)
+        return True
+    except (ipaddress.AddressValueError, ValueError, TypeError):
+        return False
+
+
+def devices_from_annotation(value, key="the device annotation", host_ip=None, expected=None):
+    """CCE device plugin: {"pod_name":..,"server_id":"<host ip>","devices":[{"device_id","device_ip"}]}.
+
+    Raises AnnotationError naming the cause: not JSON, no devices, a device without an id or
+    without a RoCE address (device_ip), a server_id that is not this pod's host IP, or another
+    number of cards than the instance requested."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise AnnotationError("%s is not JSON: %.80r" % (key, value))
+    if not isinstance(data, dict):
+        raise AnnotationError("%s is not a JSON object: %.80r" % (key, value))
+    raw = data.get("devices")
+    if not isinstance(raw, list) or not raw:
+        raise AnnotationError("%s lists no devices; the device plugin allocated no NPU to this pod" % key)
+    devices = []
+    for n, d in enumerate(raw):
+        if not isinstance(d, dict) or not str(d.get("device_id", "")).isdigit():
+            raise AnnotationError("%s: device %d has no numeric device_id: %.80r" % (key, n, d))
+        ip = d.get("device_ip")
+        if not ip:
+            raise AnnotationError("%s: device %s has no device_ip (its RoCE address); check hccn_tool -i %s -ip -g on the node"
+                                  % (key, d["device_id"], d["device_id"]))
+        if not is_ipv4(ip):
+            raise AnnotationError("%s: device %s has device_ip %r, not an IPv4 address" % (key, d["device_id"], ip))
+        devices.append({"device_id": str(int(d["device_id"])), "device_ip": ip})
+    ids = [d["device_id"] for d in devices]
+    if len(set(ids)) != len(ids):
+        raise AnnotationError("%s lists device %s twice" % (key, next(i for i in ids if ids.count(i) > 1)))
+    if expected is not None and len(devices) != expected:
+        raise AnnotationError("%s lists %d devices but the instance requested %d (tensorParallelSize)" % (key, len(devices), expected))
+    server_id = data.get("server_id")
+    if not server_id:
+        raise AnnotationError("%s has no server_id (the node's IP)" % key)
+    if host_ip and server_id != host_ip:
+        raise AnnotationError("%s has server_id %s but this pod runs on host %s; the scheduler and the rank tables "
+                              "use the host IP, so they must agree" % (key, server_id, host_ip))
+    devices.sort(key=lambda d: int(d["device_id"]))
+    return server_id, devices
+
+
+def fail(message, code):
+    """Logs the cause and leaves it where `kubectl describe pod` shows it."""
+    log(message)
+    try:
+        with open(TERMINATION_LOG, "w") as f:
+            f.write(message + "\n")
+    except OSError:
+        pass
+    return code
 
 
 def file_digest(path):
@@ -187,9 +252,10 @@ def file_digest(path):
 # ---------------------------------------------------------------- process supervision
 
 class Child:
-    def __init__(self, cmd, env):
+    def __init__(self, cmd, env, pass_fds=()):
         log("starting: %s" % " ".join(cmd))
-        self.proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        # pass_fds: the server inherits the NPU locks, so they last as long as either process.
+        self.proc = subprocess.Popen(cmd, env=env, start_new_session=True, pass_fds=tuple(pass_fds))
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._forward)
 
@@ -228,6 +294,55 @@ def supervise(child, still_valid, poll):
         time.sleep(poll)
 
 
+# ---------------------------------------------------------------- NPU exclusivity (inventory mode)
+
+def cards_not_owned(ledger_path, node, cards, owner):
+    """Cards of `cards` that the ledger does not give to `owner` on `node` (all of them when the
+    ledger cannot be read: without it nothing proves ownership)."""
+    try:
+        with open(ledger_path) as f:
+            owners = json.load(f).get("nodes", {}).get(node, {})
+    except (OSError, ValueError, AttributeError):
+        return sorted(cards)
+    return sorted(c for c in cards if owners.get(str(c)) != owner)
+
+
+def acquire_npu_locks(lock_dir, cards, owner, ownership_lost, poll, every=30):
+    """Exclusive flock on <lock_dir>/davinci<N>.lock for every card, in ascending order (two
+    instances never wait for each other in a cycle). The kernel drops a lock when its holder's
+    last process ends, so a card is never locked by two live containers. Returns the open lock
+    files, or None when the ledger took a card away while waiting."""
+    os.makedirs(lock_dir, exist_ok=True)
+    held = []
+    for card in sorted(cards):
+        f = open(os.path.join(lock_dir, "davinci%d.lock" % card), "a+")
+        last = 0
+        while True:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                lost = ownership_lost()
+                if lost:
+                    log("restarting: %s" % lost)
+                    f.close()
+                    for h in held:
+                        h.close()
+                    return None
+                if time.time() - last >= every:
+                    f.seek(0)
+                    log("waiting for NPU %d: still held by %s" % (card, f.read().strip() or "another container"))
+                    last = time.time()
+                time.sleep(poll)
+        f.seek(0)
+        f.truncate()
+        f.write("%s (pid %d, since %s)\n" % (owner, os.getpid(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+        f.flush()
+        held.append(f)
+    log("holding NPU(s) %s" % ",".join(str(c) for c in sorted(cards)))
+    return held
+
+
 def wait_ports(targets, timeout=0, poll=5):
     deadline = time.time() + timeout if timeout else None
     pending = list(targets)
@@ -260,8 +375,11 @@ def cmd_run(a):
         log("instance %s is not declared in %s" % (a.instance, a.manifest))
         return 2
     meta = next((i for i in manifest["instances"] if i["name"] == a.instance), None)
+    host_ip = os.environ.get("HOST_IP", "")
     if meta is None:  # the scheduler: CPU only, its address is the node's
-        server_ip, devices, role, index = os.environ["HOST_IP"], [], "scheduler", 0
+        if not is_ipv4(host_ip):
+            return fail("HOST_IP is %r, not the node's IPv4 address (status.hostIP)" % host_ip, CONFIG_EXIT)
+        server_ip, devices, role, index = host_ip, [], "scheduler", 0
     else:
         role, index = meta["role"], meta["index"]
         while True:  # the device plugin writes the annotation after admission: wait for it
@@ -271,7 +389,11 @@ def cmd_run(a):
             except OSError:
                 value = None
             if value:
-                server_ip, devices = devices_from_annotation(value)
+                try:
+                    server_ip, devices = devices_from_annotation(value, "annotation %s" % a.annotation_key,
+                                                                 host_ip or None, manifest.get("tensor_parallel_size"))
+                except AnnotationError as e:
+                    return fail(str(e), CONFIG_EXIT)
                 break
             log("waiting for annotation %s" % a.annotation_key)
             time.sleep(a.poll)
@@ -288,9 +410,10 @@ def cmd_run(a):
         log("waiting for %s" % ", ".join(n for n in names if n not in entries))
         time.sleep(a.poll)
     files, env, global_name, local = environment(manifest, entries, a.instance, a.out, os.environ.get("no_proxy", ""))
+    mine = {global_name: files[global_name], local: files[local]}
     os.makedirs(a.out, exist_ok=True)
-    for name in (global_name, local):
-        write_atomic(os.path.join(a.out, name), files[name])
+    for name, text in mine.items():
+        write_atomic(os.path.join(a.out, name), text)
     log("assembled %s and %s" % (global_name, local))
     if role == "scheduler":
         rc = wait_ports(["%s:%s" % (entries[i["name"]]["server_ip"], i["port"]) for i in manifest["instances"]], poll=a.poll)
@@ -298,13 +421,20 @@ def cmd_run(a):
             return rc
 
     def still_valid():
+        """Restart only when this instance's own tables would differ: a peer recreated on the same
+        host and cards, or one that is away (re-registering), leaves them as they are."""
         try:
             if file_digest(a.manifest) != digest:
                 return "the manifest changed (instances added or removed)"
         except OSError:
             return "the manifest is gone"
-        diff = changed(entries, read_entries(a.dir, names))
-        return "entries changed: %s" % ", ".join(diff) if diff else None
+        now = read_entries(a.dir, names, digest)
+        if len(now) < len(names):
+            return None  # a peer is re-registering; its new entry decides
+        new_files = environment(manifest, now, a.instance, a.out, os.environ.get("no_proxy", ""))[0]
+        if any(new_files.get(name) != text for name, text in mine.items()):
+            return "entries changed: %s (this instance's rank tables differ)" % ", ".join(changed(entries, now))
+        return None
 
     child = Child(a.command, dict(os.environ, **env))
     return supervise(child, still_valid, a.poll)
@@ -312,6 +442,13 @@ def cmd_run(a):
 
 def cmd_run_static(a):
     digests = {p: file_digest(p) for p in a.watch}
+    cards = [int(c) for c in a.npus.split(",")] if a.npus else []
+
+    def ownership_lost():
+        if not cards:
+            return None
+        lost = cards_not_owned(a.ledger, a.npu_node, cards, a.npu_owner)
+        return "the NPU ledger no longer gives %s NPU(s) %s on %s" % (a.npu_owner, lost, a.npu_node) if lost else None
 
     def still_valid():
         for p, d in digests.items():
@@ -320,13 +457,28 @@ def cmd_run_static(a):
                     return "%s changed" % p
             except OSError:
                 return "%s is gone" % p
-        return None
+        return ownership_lost()
 
     if a.wait_ports:
         rc = wait_ports(a.wait_ports, poll=a.poll)
         if rc:
             return rc
-    return supervise(Child(a.command, dict(os.environ)), still_valid, a.poll)
+    locks = []
+    if cards:
+        # A stale pod (its instance was removed or moved) waits here, harmlessly, until it is deleted.
+        reported = (None, 0.0)
+        while True:
+            missing = cards_not_owned(a.ledger, a.npu_node, cards, a.npu_owner)
+            if not missing:
+                break
+            if missing != reported[0] or time.time() - reported[1] >= 30:
+                log("waiting: the NPU ledger does not (yet) give %s NPU(s) %s on %s" % (a.npu_owner, missing, a.npu_node))
+                reported = (missing, time.time())
+            time.sleep(a.poll)
+        locks = acquire_npu_locks(a.lock_dir, cards, a.npu_owner, ownership_lost, a.poll)
+        if locks is None:
+            return RESTART_EXIT
+    return supervise(Child(a.command, dict(os.environ), pass_fds=[f.fileno() for f in locks]), still_valid, a.poll)
 
 
 def cmd_assemble(a):
@@ -372,6 +524,11 @@ def main(argv):
     s = sub.add_parser("run-static")
     s.add_argument("--watch", action="append", default=[])
     s.add_argument("--wait-ports", nargs="*", default=[])
+    s.add_argument("--npus", help="comma-separated card ids this instance opens (inventory mode)")
+    s.add_argument("--npu-node", help="the node's kubernetes.io/hostname (the ledger's key)")
+    s.add_argument("--npu-owner", help="this instance's name as the ledger writes it")
+    s.add_argument("--ledger", default="/etc/ascend-stack/npu-ledger/ledger.json")
+    s.add_argument("--lock-dir", default="/run/ascend-stack/npu-locks")
     s.add_argument("--poll", type=float, default=10)
     s.add_argument("command", nargs=argparse.REMAINDER)
 
@@ -392,6 +549,8 @@ def main(argv):
     w.add_argument("--poll", type=float, default=5)
 
     a = p.parse_args(argv)
+    if a.cmd == "run-static" and a.npus and not (a.npu_node and a.npu_owner):
+        p.error("--npus needs --npu-node and --npu-owner")
     if getattr(a, "command", None) is not None:
         a.command = a.command[1:] if a.command[:1] == ["--"] else a.command
         if not a.command:

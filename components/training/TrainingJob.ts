@@ -8,6 +8,8 @@ import type { TrainingJobConfig } from "./config";
 export interface TrainingJobArgs extends WorkloadArgs {
   /** The validated job config. `nodes` decides how many tasks exist. */
   job: TrainingJobConfig;
+  /** Hostnames the job must not use (inventory nodes). */
+  avoidHosts?: string[];
 }
 
 /**
@@ -34,6 +36,7 @@ export class TrainingJob extends pulumi.ComponentResource {
         imagePullPolicy: args.imagePullPolicy,
         claimName,
         imagePullSecrets,
+        avoidHosts: args.avoidHosts,
       }));
     // What the builders need that is known before any output resolves (names, labels).
     const staticInputs = { ...args, image: "", claimName: "", imagePullSecrets: [] };

@@ -5,6 +5,7 @@
 import { envList, type KubeObject } from "../common/kube";
 import { hostMountVolumes, TRAINING_HOST_MOUNTS } from "../common/hostMounts";
 import { standardLabels } from "../common/labels";
+import { avoidHosts } from "../common/placement";
 import type { WorkloadInputs } from "../common/workload";
 import type { TrainingJobConfig } from "./config";
 import { configMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
@@ -16,6 +17,8 @@ export const VOLCANO_DEFAULT_TASK_MAX_RETRY = 3;
 /** image: job.image, the built image, or images.base; claimName: mounted at job.mountPath (the manual's ${pvc_name}). */
 export interface TrainingJobInputs extends WorkloadInputs {
   job: TrainingJobConfig;
+  /** Hostnames the job must not use (inventory nodes, whose cards P/D instances open by path). */
+  avoidHosts?: string[];
 }
 
 /** The ConfigMap the CCE Volcano plugin rewrites with the rank table once the pods are placed. */
@@ -89,6 +92,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number) {
     },
     spec: {
       affinity: {
+        ...avoidHosts(i.avoidHosts ?? []).affinity,
         podAntiAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: [
             {
@@ -124,6 +128,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number) {
       ],
       ...(i.imagePullSecrets?.length ? { imagePullSecrets: i.imagePullSecrets.map((name) => ({ name })) } : {}),
       nodeSelector: accelerator.nodeSelector,
+      ...(accelerator.tolerations.length ? { tolerations: accelerator.tolerations } : {}),
       volumes: [
         { name: "shared-memory-volume", emptyDir: { medium: "Memory", sizeLimit: job.shmSize } },
         ...host.volumes,

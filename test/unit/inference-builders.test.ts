@@ -12,11 +12,13 @@ import {
   serverArgs,
   type PdInputs,
 } from "../../components/inference/builders";
+import { inventoryHostsOf } from "../../components/inference/npuOwnership";
 import { resolveInference } from "../../components/inference/topology";
 import { validConfig } from "./helpers";
 import { DEVICE_PLUGIN, inferenceRaw, MANUAL_1P1D, MANUAL_2P2D } from "./fixtures/inference/configs";
 
 const TOOLS = "/home/ma-user/AscendCloud/AscendCloud-LLM/llm_tools";
+const STACK_ID = "dev-0123abcd";
 
 function inputsOf(deployments: unknown[], which = 0): PdInputs {
   const config = validConfig({ inference: inferenceRaw(deployments).inference });
@@ -28,7 +30,9 @@ function inputsOf(deployments: unknown[], which = 0): PdInputs {
     image: "swr.example.com/ascend/infer:1",
     imagePullPolicy: "IfNotPresent",
     claimName: "sfs-turbo",
-    inventoryHosts: [...new Set(resolved.deployments.filter((d) => d.config.mode === "inventory").flatMap((d) => d.instances.map((x) => x.node!.hostname)))],
+    inventoryHosts: inventoryHostsOf(resolved.deployments, config.inference.nodes),
+    stackId: STACK_ID,
+    inventoryTolerations: [],
   };
 }
 const pod = (o: any) => o.spec.template.spec;
@@ -73,9 +77,9 @@ describe("inventory mode: the 1p1d-tp2 instance on cards 4,5", () => {
     expect(prefill.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "vllm-prefill", "app.kubernetes.io/instance": "qwen-1p1d-prefill-0" });
     expect(pod(prefill).containers).toHaveLength(1);
   });
-  it("requests tp NPUs from the device plugin and opens exactly its own cards", () => {
-    expect(c.resources.requests["huawei.com/ascend-1980"]).toBe("2");
-    expect(c.resources.limits["huawei.com/ascend-1980"]).toBe("2");
+  it("requests no NPU units (the node's reservation holds them all) and opens exactly its own cards", () => {
+    expect(c.resources.requests).toEqual({ cpu: "8", memory: "64Gi" });
+    expect(c.resources.limits).toEqual({ cpu: "32", memory: "256Gi" });
     expect(c.securityContext).toEqual({ privileged: true });
     expect(env(c).ASCEND_RT_VISIBLE_DEVICES).toBe("4,5");
     const devs = pod(prefill).volumes.filter((v: any) => v.hostPath?.type === "CharDevice").map((v: any) => v.hostPath.path);
@@ -96,6 +100,18 @@ describe("inventory mode: the 1p1d-tp2 instance on cards 4,5", () => {
     expect(Object.keys(cm.data)).toEqual(expect.arrayContaining(["global_ranktable_10.0.0.18.json", "local_ranktable_10.0.0.18_45.json", "rendezvous.py"]));
     expect(e.NODE_PORTS).toBeUndefined(); // scheduler only: it would change every pod when an instance is added
     for (const m of c.volumeMounts) expect(m.mountPath.startsWith("/home/ma-user")).toBe(false);
+  });
+  it("locks its cards on the node and checks the stack's NPU ledger before and while it runs", () => {
+    const arg = (flag: string) => c.command[c.command.indexOf(flag) + 1];
+    expect(arg("--npu-node")).toBe("npu-node-18");
+    expect(arg("--npu-owner")).toBe("qwen-1p1d-prefill-0");
+    expect(arg("--npus")).toBe("4,5");
+    expect(arg("--ledger")).toBe("/etc/ascend-stack/npu-ledger/ledger.json");
+    expect(arg("--lock-dir")).toBe("/run/ascend-stack/npu-locks");
+    expect(pod(prefill).volumes).toContainEqual({ name: "npu-ledger", configMap: { name: `npu-ledger-${STACK_ID}` } });
+    expect(pod(prefill).volumes).toContainEqual({ name: "npu-locks", hostPath: { path: "/run/ascend-stack/npu-locks", type: "DirectoryOrCreate" } });
+    expect(c.volumeMounts).toContainEqual({ name: "npu-ledger", mountPath: "/etc/ascend-stack/npu-ledger", readOnly: true });
+    expect(c.volumeMounts).toContainEqual({ name: "npu-locks", mountPath: "/run/ascend-stack/npu-locks" });
   });
   it("runs the server under the wrapper (restart on a table change) and probes its port", () => {
     expect(c.command.slice(0, 3)).toEqual(["python3", "/etc/ascend-stack/pd/rendezvous.py", "run-static"]);
@@ -168,7 +184,8 @@ describe("device-plugin mode", () => {
     expect(pod(p).volumes.some((v: any) => v.hostPath?.type === "CharDevice")).toBe(false);
     expect(pod(p).nodeSelector).toEqual({ "accelerator/huawei-npu": "ascend-1980" });
     expect(pod(p).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([
-      { key: "kubernetes.io/hostname", operator: "NotIn", values: ["npu-node-18"] },
+      // Every listed inventory node, used or not: the inventory belongs to inventory deployments whole.
+      { key: "kubernetes.io/hostname", operator: "NotIn", values: ["npu-node-18", "npu-node-19"] },
     ]);
   });
   it("reads its annotation through the downward API and registers on the SFS Turbo work dir", () => {
@@ -176,7 +193,8 @@ describe("device-plugin mode", () => {
     const arg = (flag: string) => c.command[c.command.indexOf(flag) + 1];
     expect(c.command.slice(0, 3)).toEqual(["python3", "/etc/ascend-stack/pd/rendezvous.py", "run"]);
     expect(arg("--annotation-key")).toBe("cce.kubectl.kubernetes.io/ascend-1980-configuration");
-    expect(arg("--dir")).toBe("/mnt/sfs_turbo/.ascend-stack/rendezvous/qwen-dp");
+    // Scoped by namespace and stack: another stack or namespace on the same share never shares entries.
+    expect(arg("--dir")).toBe(`/mnt/sfs_turbo/.ascend-stack/rendezvous/ai/${STACK_ID}/qwen-dp`);
     expect(arg("--instance")).toBe("qwen-dp-prefill-0");
     expect(env(c).POD_UID).toEqual({ fieldRef: { fieldPath: "metadata.uid" } });
   });

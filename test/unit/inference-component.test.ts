@@ -32,7 +32,7 @@ function examples(): StackConfig {
 
 function run(config: StackConfig, providerName: string) {
   const provider = new k8s.Provider(providerName, {});
-  return deploy.deployInference({ config, provider, claims: { "sfs-turbo": pulumi.output("sfs-claim") }, imagePullSecrets: ["swr-pull-secret"], dependsOn: [] });
+  return deploy.deployInference({ config, provider, stackId: "examples-0123abcd", claims: { "sfs-turbo": pulumi.output("sfs-claim") }, imagePullSecrets: ["swr-pull-secret"], dependsOn: [] });
 }
 
 /** Builds one PdInference directly, recording every child's resource options by name. */
@@ -45,7 +45,7 @@ function component(config: StackConfig, index: number) {
   const dep = resolveInference(config).deployments[index];
   new PdInference(
     dep.config.name,
-    { deployment: dep, namespace: "default", accelerator: config.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs-claim" },
+    { deployment: dep, namespace: "default", accelerator: config.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs-claim", stackId: "examples-0123abcd" },
     { transformations: [record as any] },
   );
   return opts;

@@ -1,55 +1,15 @@
 // The rendezvous (components/inference/rendezvous.py) assembles rank tables at runtime in
 // device-plugin mode. Its tables must be byte-identical to ranktable.ts, and it must restart
 // the server when the topology changes. Runs the real script with python3.
-import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { nodePortsOf, noProxyOf, rendezvousManifest } from "../../components/inference/builders";
+import { describe, expect, it } from "vitest";
+import { nodePortsOf, noProxyOf } from "../../components/inference/builders";
 import { rankTableFiles, type RankTopology } from "../../components/inference/ranktable";
 import { rankTopologyOf, resolveInference, type ResolvedDeployment } from "../../components/inference/topology";
 import { validConfig } from "./helpers";
 import { deviceIPs, inferenceRaw, MANUAL_1P1D, MANUAL_2P2D, TWO_HOSTS } from "./fixtures/inference/configs";
-
-const SCRIPT = path.join(__dirname, "../../components/inference/rendezvous.py");
-const ANNOTATION = "cce.kubectl.kubernetes.io/ascend-1980-configuration";
-const temps: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "pd-rdzv-"));
-  temps.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function py(args: string[]) {
-  const r = spawnSync("python3", [SCRIPT, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`rendezvous.py ${args[0]} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Writes the manifest and one entry per instance, as the pods would, for a resolved inventory deployment. */
-function rendezvousFixture(dep: ResolvedDeployment) {
-  const dir = tmp();
-  const entries = path.join(dir, "entries");
-  fs.mkdirSync(entries);
-  const manifest = JSON.stringify(rendezvousManifest(dep));
-  fs.writeFileSync(path.join(dir, "manifest.json"), manifest);
-  // Entries carry the digest of the manifest they were written for (stale ones are ignored).
-  const digest = createHash("sha256").update(manifest).digest("hex");
-  const write = (instance: string, role: string, index: number, ip: string, devices: { device_id: string; device_ip: string }[]) =>
-    fs.writeFileSync(
-      path.join(entries, `${instance}.json`),
-      JSON.stringify({ instance, role, index, server_ip: ip, devices, pod_uid: `uid-${instance}`, manifest_digest: digest }),
-    );
-  write(dep.scheduler.name, "scheduler", 0, dep.scheduler.node!.hostIP, []);
-  for (const x of dep.instances)
-    write(x.name, x.role, x.index, x.node!.hostIP, x.devices!.map((id) => ({ device_id: String(id), device_ip: x.node!.deviceIPs[String(id)] })));
-  return { dir, entries, manifest: path.join(dir, "manifest.json") };
-}
+import { ANNOTATION, py, rendezvousFixture, runWrapper, tmp, waitFor } from "./rendezvousHarness";
 
 function assembleAll(dep: ResolvedDeployment, instance?: string) {
   const f = rendezvousFixture(dep);
@@ -110,31 +70,17 @@ describe("the restart rule (changed)", () => {
   it("ignores an identical re-registration (a container restart in the same pod)", () => {
     expect(diff({ p0: entry(), d0: entry({ instance: "d0" }) }, { d0: entry({ instance: "d0" }), p0: entry() })).toEqual([]);
   });
-  it("flags new cards, a new host, a recreated pod, another manifest, and a vanished entry", () => {
+  it("ignores a pod recreated on the same host and cards (its tables are the same)", () => {
+    expect(diff({ p0: entry(), d0: entry() }, { p0: entry(), d0: entry({ pod_uid: "u2" }) })).toEqual([]);
+  });
+  it("flags new cards, a new RoCE address, a new host, another manifest, and a vanished entry", () => {
     expect(diff({ p0: entry() }, { p0: entry({ devices: [{ device_id: "1", device_ip: "29.0.0.2" }] }) })).toEqual(["p0"]);
+    expect(diff({ p0: entry() }, { p0: entry({ devices: [{ device_id: "0", device_ip: "29.0.0.9" }] }) })).toEqual(["p0"]);
     expect(diff({ p0: entry() }, { p0: entry({ server_ip: "10.0.0.2" }) })).toEqual(["p0"]);
-    expect(diff({ p0: entry(), d0: entry() }, { p0: entry(), d0: entry({ pod_uid: "u2" }) })).toEqual(["d0"]);
     expect(diff({ p0: entry() }, { p0: entry({ manifest_digest: "m2" }) })).toEqual(["p0"]);
     expect(diff({ p0: entry(), d0: entry() }, { p0: entry() })).toEqual(["d0"]);
   });
 });
-
-/** Runs the wrapper as a pod would and collects its exit code. */
-function runWrapper(args: string[], env: Record<string, string>) {
-  const child = spawn("python3", [SCRIPT, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (b) => (stderr += b));
-  const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
-  return { child, exited, log: () => stderr };
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 10_000) {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("run (device-plugin mode, end to end with a fake server)", () => {
   it("waits for its annotation and every entry, starts the server with the tables, and exits 75 when a peer moves", async () => {
