@@ -15,6 +15,7 @@ describe("defaults reproduce the manual", () => {
       nodeSelector: { "accelerator/huawei-npu": "ascend-1980" },
       npusPerNode: 8,
       deviceAnnotation: "cce.kubectl.kubernetes.io/ascend-1980-configuration",
+      tolerations: [],
     });
     expect(c.images.base).toContain("pytorch_2_3_ascend:pytorch_2.3.1-cann_8.0.rc3");
     const j = c.training.jobs[0];
