@@ -22,9 +22,18 @@ export interface StackSecrets {
   registryPassword?: pulumi.Output<string>;
 }
 
+/** The Pulumi organization; language hosts older than the SDK may not pass one. */
+function organizationOrDefault(): string {
+  try {
+    return pulumi.getOrganization();
+  } catch {
+    return "organization";
+  }
+}
+
 export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
   const stack = pulumi.getStack();
-  const stackId = stackIdOf(pulumi.getOrganization(), pulumi.getProject(), stack);
+  const stackId = stackIdOf(organizationOrDefault(), pulumi.getProject(), stack);
   // Inventory nodes belong to the inventory deployments whole: no other NPU pod of the stack goes there.
   const inventoryHosts = inventoryHostsOfConfig(config);
   const provider = createProvider(`${stack}-k8s`, config.cluster);
@@ -91,7 +100,7 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
           workloadBase,
         )
       : undefined;
-  const afterPull = { ...workloadBase, dependsOn: [...(workloadBase.dependsOn as pulumi.Resource[]), ...(prePull ? [prePull] : [])] };
+  const afterPull = { ...workloadBase, dependsOn: [...((workloadBase.dependsOn as pulumi.Resource[] | undefined) ?? []), ...(prePull ? [prePull] : [])] };
 
   const jobs = config.training.jobs.map(
     (job, i) =>
