@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { startDeployWatch } from "./cluster/deployWatch";
 import { createProvider } from "./cluster/provider";
 import type { StackConfig } from "./config/schema";
 import { ImagePrePull } from "./images/ImagePrePull";
@@ -120,6 +121,10 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
       ),
   );
 
+  startDeployWatch(
+    config.cluster,
+    config.training.jobs.map((j) => ({ name: j.name, pods: j.nodes })),
+  );
   const inference = deployInference({ config, provider, stackId, claims, imagePullSecrets, dependsOn: afterPull.dependsOn as pulumi.Resource[] });
 
   return {

@@ -14,6 +14,18 @@ export const clusterSchema = z
     createNamespace: z.boolean().default(false),
     /** Write manifests to this directory instead of applying them (the provider's render mode). */
     renderYamlToDirectory: z.string().min(1).optional(),
+    /** `pulumi up` fails fast, with the reason, when a pod it creates cannot be scheduled or started. */
+    failFast: z
+      .object({
+        /** Watch the pods the update creates (off: wait for the provider's timeouts, up to 40 minutes). */
+        enabled: z.boolean().default(true),
+        /** How long a new pod may stay unschedulable or stuck before its containers start (bad image, missing secret). */
+        timeoutSeconds: z.number().int().min(10).max(86400).default(180),
+        /** Hold `pulumi up` until Volcano has placed every new training job's pods (needs Volcano's controller). */
+        awaitTrainingJobs: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .default({});

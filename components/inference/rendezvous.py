@@ -236,6 +236,8 @@ def devices_from_annotation(value, key="the device annotation", host_ip=None, ex
 def fail(message, code):
     """Logs the cause and leaves it where `kubectl describe pod` shows it."""
     log(message)
+    if not os.path.exists(TERMINATION_LOG):  # the kubelet creates it in every container
+        return code
     try:
         with open(TERMINATION_LOG, "w") as f:
             f.write(message + "\n")

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExampleStack, previewOps, upOps } from "./harness";
+import { eventually } from "./poll";
 
 const VOLUME = "sfs-e2e-inventory";
 let s: ExampleStack;
@@ -33,6 +34,29 @@ describe.sequential("inventory-mode example stack", () => {
     expect((await previewOps(s)).changed).toEqual({});
   });
 
+  it("holds the inventory node whole: one reservation pod takes all its NPU units, the instances none", async () => {
+    const pods = JSON.parse(s.kubectl("get", "pods", "-l", "app.kubernetes.io/name=npu-reservation", "-o", "json")).items;
+    expect(pods.map((p: any) => [p.spec.nodeName, p.status.phase, p.spec.containers[0].resources.requests["huawei.com/ascend-1980"]])).toEqual([
+      ["ascend-node-1", "Running", "8"],
+    ]);
+    const instance = JSON.parse(s.kubectl("get", "pods", "-l", "app.kubernetes.io/instance=qwen-2p2d-prefill-0", "-o", "json")).items[0];
+    expect(instance.spec.containers[0].resources.requests["huawei.com/ascend-1980"]).toBeUndefined();
+    // Any other pod that asks the device plugin for a card of that node cannot be placed there.
+    const probe = { spec: { nodeSelector: { "kubernetes.io/hostname": "ascend-node-1" }, containers: [{ name: "npu-probe", image: "busybox", resources: { limits: { "huawei.com/ascend-1980": "1" } } }] } };
+    s.kubectl("run", "npu-probe", "--image=busybox", "--restart=Never", `--overrides=${JSON.stringify(probe)}`);
+    try {
+      const reason = await eventually(() => {
+        const pod = JSON.parse(s.kubectl("get", "pod", "npu-probe", "-o", "json"));
+        return pod.status.conditions?.find((c: any) => c.type === "PodScheduled" && c.status === "False")?.message;
+      });
+      expect(reason).toMatch(/Insufficient huawei.com\/ascend-1980/);
+    } finally {
+      s.kubectl("delete", "pod", "npu-probe", "--wait=false");
+    }
+    const ledger = JSON.parse(JSON.parse(s.kubectl("get", "configmap", "-l", "app.kubernetes.io/name=npu-ledger", "-o", "json")).items[0].data["ledger.json"]);
+    expect(ledger.nodes["ascend-node-1"]).toEqual({ "0": "qwen-2p2d-prefill-0", "1": "qwen-2p2d-prefill-0", "2": "qwen-2p2d-prefill-1", "3": "qwen-2p2d-prefill-1", "4": "qwen-2p2d-decode-0", "5": "qwen-2p2d-decode-0" });
+  });
+
   it("adding a decode instance changes only the new instance, the rank tables and the scheduler", async () => {
     s.edit("inference", (inf) => {
       inf.deployments[0].decode.push({ node: "ascend-node-1", devices: [6, 7] });
@@ -41,7 +65,9 @@ describe.sequential("inventory-mode example stack", () => {
     expect(p.changed["qwen-2p2d-decode-1"]).toBe("create");
     expect(p.changed["qwen-2p2d-ranktable"]).toBeDefined();
     expect(p.changed["qwen-2p2d-scheduler"]).toBe("update");
-    const allowed = ["qwen-2p2d-decode-1", "qwen-2p2d-ranktable", "qwen-2p2d-scheduler", "qwen-2p2d-netpol"];
+    // The NPU ledger gives cards 6,7 to the new instance (updated in place, before it starts).
+    expect(p.changed["npu-exclusivity-ledger"]).toBe("update");
+    const allowed = ["qwen-2p2d-decode-1", "qwen-2p2d-ranktable", "qwen-2p2d-scheduler", "qwen-2p2d-netpol", "npu-exclusivity-ledger"];
     expect(Object.keys(p.changed).filter((k) => !allowed.includes(k))).toEqual([]);
     const r = await upOps(s);
     expect(r.outputs.inference["qwen-2p2d"].nodePorts).toBe("8088,8090,8089,8091");

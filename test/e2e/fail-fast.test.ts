@@ -1,0 +1,48 @@
+/**
+ * A deploy that cannot succeed fails fast and says why (issue: `pulumi up` waited 40 minutes in
+ * silence on a P/D pod Pending for "didn't have free ports"). Reproduced on the real engine: a
+ * foreign pod holds the prefill instance's host port on its node; `up` must fail within the
+ * configured bound with the scheduler's reason, and succeed once the port is free.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExampleStack, kubectl, upOps } from "./harness";
+
+const VOLUME = "sfs-e2e-failfast";
+const BLOCKER = "port-8088-holder";
+let s: ExampleStack;
+
+beforeAll(async () => {
+  s = await ExampleStack.openLocalExample("e2e-failfast", "Pulumi.local-inventory.yaml", VOLUME);
+  s.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15 }));
+  // hostNetwork with containerPort 8088 reserves host port 8088 on ascend-node-1 for the scheduler.
+  const pod = { spec: { nodeName: "ascend-node-1", hostNetwork: true, containers: [{ name: "holder", image: "busybox", ports: [{ containerPort: 8088 }] }] } };
+  kubectl("-n", "default", "run", BLOCKER, "--image=busybox", "--restart=Never", `--overrides=${JSON.stringify(pod)}`);
+});
+afterAll(async () => {
+  kubectl("-n", "default", "delete", "pod", BLOCKER, "--ignore-not-found", "--wait=false");
+  await s?.dispose(VOLUME);
+});
+
+describe.sequential("fail fast", () => {
+  it("cancels `up` within the bound and names the instance and the scheduler's reason", async () => {
+    const started = Date.now();
+    const error = await upOps(s).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const seconds = (Date.now() - started) / 1000;
+    expect(error, "up should have failed").toBeInstanceOf(Error);
+    const text = String(error);
+    expect(text).toMatch(/qwen-2p2d-prefill-0 cannot start: pod qwen-2p2d-prefill-0-\S+ has been Unschedulable for \d+s/);
+    expect(text).toMatch(/didn't have free ports for the requested pod ports/);
+    // The provider alone would have waited 40 minutes (the instances' load timeout).
+    expect(seconds).toBeLessThan(300);
+  });
+
+  it("succeeds once the port is free, from the state the cancelled update left", async () => {
+    kubectl("-n", "default", "delete", "pod", BLOCKER, "--wait=true");
+    await upOps(s);
+    const pods = JSON.parse(s.kubectl("get", "pods", "-l", "app.kubernetes.io/instance=qwen-2p2d-prefill-0", "-o", "json")).items;
+    expect(pods.map((p: any) => [p.spec.nodeName, p.status.phase])).toEqual([["ascend-node-1", "Running"]]);
+  });
+});

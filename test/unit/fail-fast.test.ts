@@ -1,0 +1,73 @@
+// The fail-fast decisions of `pulumi up` (components/cluster/failFast.ts): which new pods make a
+// deploy hopeless, after how long, and with which words.
+import { describe, expect, it } from "vitest";
+import { fatalFindings, formatFinding, jobScheduled, podProblem, type PodJson, type ProblemClock } from "../../components/cluster/failFast";
+
+const PORTS = "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 2 node(s) didn't match Pod's node affinity/selector.";
+
+function pod(name: string, status: PodJson["status"], labels: Record<string, string> = { "app.kubernetes.io/instance": name.replace(/-[a-z0-9]+-[a-z0-9]+$/, "") }): PodJson {
+  return { metadata: { name, uid: `uid-${name}`, labels }, status };
+}
+const unschedulable = (message = PORTS): PodJson["status"] => ({ phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }] });
+const waiting = (reason: string, message: string): PodJson["status"] => ({
+  phase: "Pending",
+  conditions: [{ type: "PodScheduled", status: "True" }],
+  containerStatuses: [{ name: "prefill", state: { waiting: { reason, message } } }],
+});
+
+describe("podProblem", () => {
+  it("reports the scheduler's reason for an unschedulable pod", () => {
+    expect(podProblem(pod("qwen-prefill-0-abc-def", unschedulable()))).toEqual({ reason: "Unschedulable", message: PORTS });
+  });
+  it("reports images that cannot be pulled and containers that cannot be created, not a pull in progress", () => {
+    expect(podProblem(pod("p-a-b", waiting("ImagePullBackOff", 'Back-off pulling image "x"')))).toEqual({ reason: "ImagePullBackOff", message: 'container prefill: Back-off pulling image "x"' });
+    expect(podProblem(pod("p-a-b", waiting("CreateContainerConfigError", 'secret "s" not found')))?.reason).toBe("CreateContainerConfigError");
+    expect(podProblem(pod("p-a-b", waiting("ContainerCreating", "")))).toBeUndefined();
+    expect(podProblem(pod("p-a-b", { phase: "Running", conditions: [{ type: "PodScheduled", status: "True" }] }))).toBeUndefined();
+  });
+});
+
+describe("fatalFindings", () => {
+  const timeout = 60_000;
+  it("fails a new pod only after its problem lasted the whole bound, naming the workload and the reason", () => {
+    const clock: ProblemClock = new Map();
+    const pods = [pod("qwen-prefill-0-abc-def", unschedulable())];
+    expect(fatalFindings(pods, new Set(), clock, 0, timeout)).toEqual([]);
+    expect(fatalFindings(pods, new Set(), clock, 59_000, timeout)).toEqual([]);
+    const [f] = fatalFindings(pods, new Set(), clock, 60_000, timeout);
+    expect(f).toEqual({ pod: "qwen-prefill-0-abc-def", workload: "qwen-prefill-0", reason: "Unschedulable", message: PORTS, seconds: 60 });
+    expect(formatFinding(f)).toBe(`qwen-prefill-0 cannot start: pod qwen-prefill-0-abc-def has been Unschedulable for 60s: ${PORTS}`);
+  });
+  it("ignores pods that existed before the update (they are not this deploy's doing)", () => {
+    const clock: ProblemClock = new Map();
+    const old = pod("old-prefill-0-abc-def", unschedulable());
+    expect(fatalFindings([old], new Set([old.metadata.uid]), clock, 0, timeout)).toEqual([]);
+    expect(fatalFindings([old], new Set([old.metadata.uid]), clock, 600_000, timeout)).toEqual([]);
+  });
+  it("restarts the clock when the problem clears or changes (a pod that got scheduled, then hit a bad image)", () => {
+    const clock: ProblemClock = new Map();
+    const name = "qwen-decode-0-abc-def";
+    fatalFindings([pod(name, unschedulable())], new Set(), clock, 0, timeout);
+    fatalFindings([pod(name, waiting("ErrImagePull", "not found"))], new Set(), clock, 50_000, timeout);
+    expect(fatalFindings([pod(name, waiting("ErrImagePull", "not found"))], new Set(), clock, 100_000, timeout)).toEqual([]);
+    expect(fatalFindings([pod(name, waiting("ErrImagePull", "not found"))], new Set(), clock, 110_000, timeout)).toHaveLength(1);
+    fatalFindings([pod(name, { phase: "Running" })], new Set(), clock, 120_000, timeout);
+    expect(clock.size).toBe(0);
+  });
+  it("names the training job of a Volcano pod", () => {
+    const clock: ProblemClock = new Map();
+    const p = pod("llama-main-0", unschedulable("pod group is not ready, 2 Pending, 2 minAvailable"), { "volcano.sh/job-name": "llama" });
+    expect(fatalFindings([p], new Set(), clock, 0, 0)[0].workload).toBe("training job llama");
+  });
+});
+
+describe("jobScheduled", () => {
+  const scheduled: PodJson["status"] = { phase: "Pending", conditions: [{ type: "PodScheduled", status: "True" }] };
+  const jobPod = (name: string, status: PodJson["status"]) => pod(name, status, { "volcano.sh/job-name": "llama" });
+  it("needs every pod of the job, each scheduled", () => {
+    expect(jobScheduled([], "llama", 2)).toBe(false);
+    expect(jobScheduled([jobPod("llama-main-0", scheduled)], "llama", 2)).toBe(false);
+    expect(jobScheduled([jobPod("llama-main-0", scheduled), jobPod("llama-work-0", unschedulable())], "llama", 2)).toBe(false);
+    expect(jobScheduled([jobPod("llama-main-0", scheduled), jobPod("llama-work-0", scheduled)], "llama", 2)).toBe(true);
+  });
+});
