@@ -4,7 +4,7 @@ import type { AcceleratorConfig } from "../cluster/config";
 import { childOptions, kubernetesProviderOf } from "../common/component";
 import type { Toleration } from "../common/schemas";
 import type { InferenceNodeConfig } from "./config";
-import { buildNpuLedgerConfigMap, buildNpuReservation } from "./reservation";
+import { buildNpuLedgerConfigMap, buildNpuReservation, RESERVATION_IGNORE_CHANGES } from "./reservation";
 
 export interface NpuExclusivityArgs {
   /** Namespace of the ledger and the reservations. */
@@ -59,7 +59,8 @@ export class NpuExclusivity extends pulumi.ComponentResource {
       this.reservations[node.hostname] = new k8s.apps.v1.Deployment(
         `${name}-${node.hostname}`,
         object as k8s.apps.v1.DeploymentArgs,
-        childOptions(this, provider, { dependsOn: [ledger, ...(args.dependsOn ?? [])], customTimeouts: RESERVATION_TIMEOUTS }),
+        // An image upgrade must not recreate the reservation pod: its node's units would be free meanwhile.
+        childOptions(this, provider, { dependsOn: [ledger, ...(args.dependsOn ?? [])], customTimeouts: RESERVATION_TIMEOUTS, ignoreChanges: RESERVATION_IGNORE_CHANGES }),
       );
     }
     this.ledgerName = ledger.metadata.name;

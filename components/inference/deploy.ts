@@ -67,14 +67,20 @@ export function deployInference(ctx: InferenceContext): Record<string, pulumi.Ou
   return outputs;
 }
 
+/** Image of each inventory node's reservation pod: the first inventory deployment's on the node (pre-pulled there). */
+export function reservationImagesOf(config: StackConfig, deployments: readonly ResolvedDeployment[]): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const d of deployments)
+    if (d.config.mode === "inventory") for (const x of d.instances) images[x.node!.hostname] ??= d.config.image ?? config.images.base;
+  return images;
+}
+
 /** The ledger and node reservations, when any deployment uses inventory mode. */
 function npuExclusivity(ctx: InferenceContext, deployments: ResolvedDeployment[]): NpuExclusivity | undefined {
   const { config } = ctx;
   const nodes = reservedNodesOf(deployments, config.inference.nodes);
   if (nodes.length === 0) return undefined;
-  const images: Record<string, string> = {};
-  for (const d of deployments)
-    if (d.config.mode === "inventory") for (const x of d.instances) images[x.node!.hostname] ??= d.config.image ?? config.images.base;
+  const images = reservationImagesOf(config, deployments);
   return new NpuExclusivity(
     "npu-exclusivity",
     {

@@ -18,6 +18,19 @@ export const NPU_PATHS = {
 } as const;
 export const LEDGER_KEY = "ledger.json";
 
+/**
+ * Fields of a reservation Pulumi never updates. Changing a reservation's pod template recreates its
+ * pod (Recreate), and between the old pod's end and the new pod's start the node's NPU units are
+ * free: any NPU pod without the stack's anti-affinity (another tool's) could be handed cards the
+ * running instances use. The image only has to run `sleep`, so an image upgrade (the most common
+ * change of an inference stack) must not touch the reservation (test/unit/npu-exclusivity-scenarios.test.ts).
+ */
+export const RESERVATION_IGNORE_CHANGES = [
+  "spec.template.spec.containers[0].image",
+  "spec.template.spec.containers[0].imagePullPolicy",
+  "spec.template.spec.imagePullSecrets",
+];
+
 export const ledgerConfigMapNameOf = (stackId: string) => `npu-ledger-${stackId}`;
 
 /** npu-reservation-<hostname>, or a hashed suffix when the hostname does not fit a label. */
