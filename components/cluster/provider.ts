@@ -10,6 +10,11 @@ export function providerArgs(cluster: ClusterConfig): k8s.ProviderArgs {
     ...(contents ? { kubeconfig: contents } : {}),
     ...(cluster.context ? { context: cluster.context } : {}),
     namespace: cluster.namespace,
+    // Every ConfigMap and Secret of the stack has a fixed name that pods mount or reference:
+    // update them in place. Replacing one means deleting it first (same name), a window in
+    // which it is missing; and a credential rotation or a rank-table edit must not replace.
+    enableConfigMapMutable: true,
+    enableSecretMutable: true,
     ...(cluster.renderYamlToDirectory ? { renderYamlToDirectory: cluster.renderYamlToDirectory } : {}),
   };
 }

@@ -76,7 +76,9 @@ export class PdInference extends pulumi.ComponentResource {
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-ranktable`,
       cm as k8s.core.v1.ConfigMapArgs,
-      // A data change replaces the ConfigMap; its name is fixed (pods mount it by name), so delete first.
+      // A data change updates it in place (the provider treats ConfigMaps as mutable): running
+      // pods see the new tables through their volume. A replacement (a rename) deletes first:
+      // the name is fixed, pods mount it by name.
       childOptions(this, provider, { deleteBeforeReplace: true }),
     );
     const after = [...(args.dependsOn ?? []), configMap];
