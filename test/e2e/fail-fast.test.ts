@@ -11,6 +11,17 @@ const VOLUME = "sfs-e2e-failfast";
 const BLOCKER = "port-8088-holder";
 let s: ExampleStack;
 
+/** Runs `up` and returns its error and duration (the error must exist). */
+async function failingUp(stack: ExampleStack): Promise<{ text: string; seconds: number }> {
+  const started = Date.now();
+  const error = await upOps(stack).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  expect(error, "up should have failed").toBeInstanceOf(Error);
+  return { text: String(error), seconds: (Date.now() - started) / 1000 };
+}
+
 beforeAll(async () => {
   s = await ExampleStack.openLocalExample("e2e-failfast", "Pulumi.local-inventory.yaml", VOLUME);
   s.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15 }));
@@ -25,14 +36,7 @@ afterAll(async () => {
 
 describe.sequential("fail fast", () => {
   it("cancels `up` within the bound and names the instance and the scheduler's reason", async () => {
-    const started = Date.now();
-    const error = await upOps(s).then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    const seconds = (Date.now() - started) / 1000;
-    expect(error, "up should have failed").toBeInstanceOf(Error);
-    const text = String(error);
+    const { text, seconds } = await failingUp(s);
     expect(text).toMatch(/qwen-2p2d-prefill-0 cannot start: pod qwen-2p2d-prefill-0-\S+ has been Unschedulable for \d+s/);
     expect(text).toMatch(/didn't have free ports for the requested pod ports/);
     // The provider alone would have waited 40 minutes (the instances' load timeout).
@@ -44,5 +48,25 @@ describe.sequential("fail fast", () => {
     await upOps(s);
     const pods = JSON.parse(s.kubectl("get", "pods", "-l", "app.kubernetes.io/instance=qwen-2p2d-prefill-0", "-o", "json")).items;
     expect(pods.map((p: any) => [p.spec.nodeName, p.status.phase])).toEqual([["ascend-node-1", "Running"]]);
+  });
+});
+
+describe.sequential("fail fast when the NPUs are exhausted", () => {
+  const volume = "sfs-e2e-failfast-npus";
+  let t: ExampleStack;
+  beforeAll(async () => {
+    t = await ExampleStack.openLocalExample("e2e-failfast-npus", "Pulumi.local.yaml", volume);
+    t.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15, awaitTrainingJobs: false }));
+    // Four instances of 8 NPUs on two nodes of 8: two of them can never be placed.
+    t.edit("inference", (inf) => Object.assign(inf.deployments[0], { tensorParallelSize: 8, prefill: 3, decode: 1 }));
+  });
+  afterAll(async () => {
+    await t?.dispose(volume);
+  });
+
+  it("cancels `up` naming an instance that found no node with enough NPUs", async () => {
+    const { text, seconds } = await failingUp(t);
+    expect(text).toMatch(/qwen-pd-(prefill|decode)-\d cannot start: pod \S+ has been Unschedulable for \d+s: .*Insufficient huawei.com\/ascend-1980/);
+    expect(seconds).toBeLessThan(300);
   });
 });
