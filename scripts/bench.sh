@@ -9,7 +9,7 @@ source "$repo/scripts/lib.sh"
 ensure_node_modules "$repo"
 # Throw-away stacks get their own state folder, away from the local/e2e stacks in .local/state.
 mkdir -p "$repo/.local/bench/state"
-export PULUMI_BACKEND_URL="file://$repo/.local/bench/state"
+export ASCEND_BACKEND_URL="file://$repo/.local/bench/state"
 source "$repo/scripts/env.sh"
 # toolchain.sh prints TOOLCHAIN_BIN=… on stdout: keep stdout for the table.
 ensure_toolchain "$repo" >&2

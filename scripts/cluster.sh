@@ -6,26 +6,45 @@
 # end-to-end tests can deploy to a real API server on a machine without Docker or NPUs.
 #
 # Usage: scripts/cluster.sh start [--nodes N] | stop [--purge] | status | env
-#   N defaults to $ASCEND_LOCAL_NODES or 2. Everything lives in <repo>/.local/cluster/.
-#   Ports (loopback only) can be overridden: ASCEND_ETCD_PORT, ASCEND_ETCD_PEER_PORT,
-#   ASCEND_APISERVER_PORT, ASCEND_KCM_PORT, ASCEND_SCHEDULER_PORT, ASCEND_KWOK_PORT.
+#   N defaults to $ASCEND_LOCAL_NODES or 2. Everything lives in the cluster folder,
+#   $ASCEND_CLUSTER_DIR or <repo>/.local/cluster/ (`npm test` uses its own, .local/test/cluster/).
+#   Ports (loopback only): a new cluster takes the defaults below (+ $ASCEND_PORT_OFFSET) or, when
+#   another process holds one, the next free port, and keeps them in <cluster folder>/ports.env.
+#   An explicit ASCEND_ETCD_PORT, ASCEND_ETCD_PEER_PORT, ASCEND_APISERVER_PORT, ASCEND_KCM_PORT,
+#   ASCEND_SCHEDULER_PORT or ASCEND_KWOK_PORT is used as given (start fails when it is taken).
+#   Processes left running from this folder without a pid file (e.g. its run/ was deleted) are
+#   stopped by start and stop.
 #   ASCEND_TOOLCHAIN_BIN=<dir> skips scripts/toolchain.sh and uses binaries from <dir>.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 here="$repo/scripts/cluster"
-state="$repo/.local/cluster"
+state=${ASCEND_CLUSTER_DIR:-$repo/.local/cluster}
+case $state in /*) ;; *) state="$PWD/$state" ;; esac
 pki="$state/pki"
 KUBECONFIG_PATH="$state/kubeconfig"
 CONTEXT=ascend-local
 
-ETCD_PORT=${ASCEND_ETCD_PORT:-23790}
-ETCD_PEER_PORT=${ASCEND_ETCD_PEER_PORT:-23800}
-APISERVER_PORT=${ASCEND_APISERVER_PORT:-16443}
-KCM_PORT=${ASCEND_KCM_PORT:-16257}
-SCHEDULER_PORT=${ASCEND_SCHEDULER_PORT:-16259}
-KWOK_PORT=${ASCEND_KWOK_PORT:-16247}
-SERVER="https://127.0.0.1:$APISERVER_PORT"
+# name, default port, override variable. The defaults (+ offset) are only a new cluster's first
+# choice; the ports a cluster got are kept in ports.env, so its address never changes by itself.
+PORTS=(ETCD_PORT:23790:ASCEND_ETCD_PORT ETCD_PEER_PORT:23800:ASCEND_ETCD_PEER_PORT
+  APISERVER_PORT:16443:ASCEND_APISERVER_PORT KCM_PORT:16257:ASCEND_KCM_PORT
+  SCHEDULER_PORT:16259:ASCEND_SCHEDULER_PORT KWOK_PORT:16247:ASCEND_KWOK_PORT)
+load_ports() {
+  local p name def var
+  for p in "${PORTS[@]}"; do
+    IFS=: read -r name def var <<<"$p"
+    printf -v "$name" '%s' "$((def + ${ASCEND_PORT_OFFSET:-0}))"
+  done
+  # shellcheck disable=SC1091
+  [ -f "$state/ports.env" ] && source "$state/ports.env"
+  for p in "${PORTS[@]}"; do
+    IFS=: read -r name def var <<<"$p"
+    [ -n "${!var:-}" ] && printf -v "$name" '%s' "${!var}"
+  done
+  SERVER="https://127.0.0.1:$APISERVER_PORT"
+}
+load_ports
 # Start order; stop goes in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin)
 
@@ -42,12 +61,39 @@ fail_component() {
 
 # ---- process bookkeeping -----------------------------------------------------------------
 pid_of() { cat "$state/run/$1.pid" 2>/dev/null; }
-# running <name>: the pid file names a live process that is still that component (pid reuse).
+# owns_state <pid>: the process is one of this cluster's components: a control-plane binary or
+# node whose arguments name this cluster folder (not only a folder whose name starts the same).
+owns_state() {
+  tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | awk -v s="$state" '
+    NR == 1 { n = split($0, a, "/"); if (a[n] !~ /^(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node)(-v[0-9.]+)?$/) exit 1; next }
+    { sub(/^--[^=]*=/, ""); if ($0 == s || index($0, s "/") == 1) f = 1 }
+    END { exit !f }'
+}
+# running <name>: the pid file names a live process that is still that component of this cluster.
 running() {
   local pid; pid=$(pid_of "$1") || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   local match=$1; [ "$1" = device-plugin ] && match=device-plugin.mjs
-  grep -aqF "$match" "/proc/$pid/cmdline" 2>/dev/null
+  grep -aqF "$match" "/proc/$pid/cmdline" 2>/dev/null && owns_state "$pid"
+}
+# terminate <pid>: TERM, up to 10 s, then KILL.
+terminate() {
+  kill -TERM "$1" 2>/dev/null || true
+  for _ in $(seq 100); do alive "$1" || break; sleep 0.1; done
+  if alive "$1"; then kill -KILL "$1" 2>/dev/null || true; fi
+}
+# stop_orphans: components of this cluster that no pid file tracks any more (their run/ folder
+# was deleted, or the folder was removed and recreated while they ran) hold its ports and data.
+stop_orphans() {
+  local tracked=" " c pid
+  for c in "${COMPONENTS[@]}"; do running "$c" && tracked+="$(pid_of "$c") "; done
+  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+    [ "$pid" = $$ ] && continue
+    case $tracked in *" $pid "*) continue ;; esac
+    owns_state "$pid" || continue
+    say "stopping an untracked process of this cluster: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-100))"
+    terminate "$pid"
+  done
 }
 # launch <name> <command...>: background it detached from this shell (own session, stdin
 # closed) so it outlives `start` and a caller's Ctrl-C; the child writes its own pid.
@@ -61,10 +107,40 @@ launch() {
     </dev/null >>"$state/logs/$name.log" 2>&1 &
   for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$state/run/$name.pid" ] && break; sleep 0.1; done
 }
-# port_free <port> <name>: refuse to start on a port some other process holds.
-port_free() {
-  running "$2" && return 0
-  ! ss -Hltn "sport = :$1" | grep -q . || die "port $1 for $2 is in use by another process; override it (see the header of $0)"
+# holder <port>: who listens on the port ("" when nobody does).
+holder() {
+  local line; line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n1) || true
+  [ -n "$line" ] || { ss -Hltn "sport = :$1" | grep -q . && echo "an unknown process"; return 0; }
+  local pid; pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line")
+  if [ -n "$pid" ]; then echo "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"; else echo "an unknown process"; fi
+}
+# choose_ports: every port is free or held by this cluster's own component; a port another process
+# holds is replaced by the next free one (unless it was set explicitly). Saved in ports.env.
+choose_ports() {
+  local p name def var comp port taken=" " moved=0
+  for p in "${PORTS[@]}"; do
+    IFS=: read -r name def var <<<"$p"
+    case $name in ETCD*) comp=etcd ;; APISERVER*) comp=kube-apiserver ;; KCM*) comp=kube-controller-manager ;;
+      SCHEDULER*) comp=kube-scheduler ;; KWOK*) comp=kwok ;; esac
+    port=${!name}
+    if ! running "$comp"; then
+      local who; who=$(holder "$port")
+      if [ -n "$who" ] || [[ $taken == *" $port "* ]]; then
+        [ -n "${!var:-}" ] && die "port $port for $comp ($var) is in use by ${who:-this cluster}; choose another one"
+        local was=$port
+        while [ -n "$(holder "$port")" ] || [[ $taken == *" $port "* ]]; do port=$((port + 1)); done
+        say "port $was for $comp is in use by ${who:-another component}: this cluster now uses $port"
+        printf -v "$name" '%s' "$port"; moved=1
+      fi
+    fi
+    taken+="$port "
+  done
+  if [ $moved = 1 ]; then
+    # Components still running were started against the old address.
+    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[i]}"; done
+  fi
+  SERVER="https://127.0.0.1:$APISERVER_PORT"
+  for p in "${PORTS[@]}"; do IFS=: read -r name def var <<<"$p"; echo "$name=${!name}"; done >"$state/ports.env"
 }
 # alive <pid>: exists and is not a zombie (an exited child of a parent that has not reaped it yet).
 alive() { kill -0 "$1" 2>/dev/null && ! awk '{exit $3 != "Z"}' "/proc/$1/stat" 2>/dev/null; }
@@ -72,9 +148,7 @@ stop_component() {
   local name=$1 pid
   running "$name" || { rm -f "$state/run/$name.pid"; return 0; }
   pid=$(pid_of "$name")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
-  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  terminate "$pid"
   rm -f "$state/run/$name.pid"
   say "stopped $name (pid $pid)"
 }
@@ -195,13 +269,14 @@ cmd_start() {
   toolchain
   if [ $all = 1 ] && readyz; then say "already running ($SERVER)"; fi
 
+  stop_orphans
+  choose_ports
+
   "$here/certs.sh" "$pki" 2>"$state/logs/certs.log" || { cat "$state/logs/certs.log" >&2; die "certificate generation failed"; }
   kubeconfig "$KUBECONFIG_PATH" admin
   kubeconfig "$state/controller-manager.kubeconfig" controller-manager
   kubeconfig "$state/scheduler.kubeconfig" scheduler
 
-  port_free "$ETCD_PORT" etcd; port_free "$ETCD_PEER_PORT" etcd; port_free "$APISERVER_PORT" kube-apiserver
-  port_free "$KCM_PORT" kube-controller-manager; port_free "$SCHEDULER_PORT" kube-scheduler; port_free "$KWOK_PORT" kwok
   # --unsafe-no-fsync: throwaway test data; fsync latency would dominate on slow disks.
   launch etcd "$BIN/etcd" --name ascend-local --data-dir "$state/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -277,6 +352,7 @@ cmd_stop() {
   local purge=0
   [ "${1:-}" = --purge ] && purge=1
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[i]}"; done
+  stop_orphans
   if [ $purge = 1 ]; then rm -rf "$state"; say "purged $state"; else say "stopped (data kept in $state)"; fi
 }
 

@@ -1,17 +1,26 @@
 # Sourced by the project's scripts: puts the pinned toolchain on PATH and makes Pulumi run offline
 # (local file backend, no plugin downloads, no update check). Users with a normal Pulumi install
-# and a real cluster do not need this file.
+# and a real cluster do not need this file. `source scripts/env.sh` in your own shell gives it the
+# same setup (pulumi and kubectl of the local demo); the npm scripts `local:*` do that for you.
+#
+# Which local cluster and which state: the demo (`npm run local`) uses .local/cluster and
+# .local/state; `npm test` sets ASCEND_CLUSTER_DIR and ASCEND_BACKEND_URL to its own folders
+# (.local/test/…) so the two never share a cluster, a port or a stack.
 # shellcheck shell=bash
-ASCEND_REPO=${ASCEND_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+ASCEND_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ASCEND_CACHE=${ASCEND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-stack}
-export ASCEND_REPO ASCEND_CACHE
+ASCEND_CLUSTER_DIR=${ASCEND_CLUSTER_DIR:-$ASCEND_REPO/.local/cluster}
+export ASCEND_REPO ASCEND_CACHE ASCEND_CLUSTER_DIR
 export PATH="$ASCEND_CACHE/bin:$ASCEND_REPO/node_modules/.bin:$PATH"
-# State of the local stacks lives in the repo's git-ignored .local/ folder.
-mkdir -p "$ASCEND_REPO/.local/state"
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$ASCEND_REPO/.local/state}
+# State of the local stacks lives in the repo's git-ignored .local/ folder. An ambient
+# PULUMI_BACKEND_URL (your own backend) is deliberately not used for these throw-away stacks.
+export PULUMI_BACKEND_URL=${ASCEND_BACKEND_URL:-file://$ASCEND_REPO/.local/state}
+case $PULUMI_BACKEND_URL in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 export PULUMI_HOME=${PULUMI_HOME:-$ASCEND_CACHE/pulumi-home}
-# Only for the local demo stacks; a real stack uses your own passphrase or a cloud secrets provider.
-export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-ascend-local-demo}
+# Only for the local demo stacks (their secrets are encrypted with it); a real stack uses your own
+# passphrase or a cloud secrets provider.
+unset PULUMI_CONFIG_PASSPHRASE_FILE
+export PULUMI_CONFIG_PASSPHRASE=ascend-local-demo
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # Resource plugins come from the plugin cache (scripts/toolchain.sh installs them there), never
@@ -19,4 +28,4 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 export PULUMI_SKIP_CONFIRMATIONS=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
-export KUBECONFIG=${ASCEND_KUBECONFIG:-$ASCEND_REPO/.local/cluster/kubeconfig}
+export KUBECONFIG=${ASCEND_KUBECONFIG:-$ASCEND_CLUSTER_DIR/kubeconfig}

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# The one test command (`npm test`): installs what it needs, starts the local simulated CCE
-# cluster, runs every vitest suite (unit, then end-to-end against the real Pulumi engine), and
+# The one test command (`npm test`): installs what it needs, starts the test's own local simulated
+# CCE cluster, runs every vitest suite (unit, then end-to-end against the real Pulumi engine), and
 # stops the cluster again. `npm test -- unit` runs only the unit suite (no toolchain, no cluster).
+#
+# Nothing is shared with the demo (`npm run local`): the tests use their own cluster folder
+# (.local/test/cluster), their own ports (the demo's + 100, or the next free ones) and their own
+# Pulumi state (.local/test/state), so a demo left running never affects them, and vice versa.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/scripts/lib.sh"
+export ASCEND_CLUSTER_DIR="$repo/.local/test/cluster" ASCEND_BACKEND_URL="file://$repo/.local/test/state"
+export ASCEND_PORT_OFFSET=${ASCEND_TEST_PORT_OFFSET:-100}
+unset ASCEND_KUBECONFIG ASCEND_ETCD_PORT ASCEND_ETCD_PEER_PORT ASCEND_APISERVER_PORT ASCEND_KCM_PORT ASCEND_SCHEDULER_PORT ASCEND_KWOK_PORT
 ensure_node_modules "$repo"
 source "$repo/scripts/env.sh"
 
@@ -20,13 +27,17 @@ npx vitest run --project unit
 
 ensure_toolchain "$repo"
 started_here=false
+# A test cluster that runs and answers is reused (and left running); anything else (stopped, half
+# started, left by an aborted run) is thrown away with the test state that described it.
 if ! "$repo/scripts/cluster.sh" status >/dev/null 2>&1; then
-  say "Starting the local simulated CCE cluster"
-  "$repo/scripts/cluster.sh" start || die "the local cluster did not start"
+  say "Starting the tests' own local simulated CCE cluster ($ASCEND_CLUSTER_DIR)"
+  "$repo/scripts/cluster.sh" stop --purge >/dev/null 2>&1 || true
+  rm -rf "${PULUMI_BACKEND_URL#file://}"; mkdir -p "${PULUMI_BACKEND_URL#file://}"
+  "$repo/scripts/cluster.sh" start || die "the test cluster did not start"
   started_here=true
 fi
-stop_cluster() { if $started_here; then say "Stopping the local cluster"; "$repo/scripts/cluster.sh" stop || true; fi; }
+stop_cluster() { if $started_here; then say "Stopping the test cluster"; "$repo/scripts/cluster.sh" stop || true; fi; }
 trap stop_cluster EXIT
 
-say "End-to-end tests (real Pulumi engine, local cluster)"
+say "End-to-end tests (real Pulumi engine, the test cluster at $(sed -n 's/^ *server: //p' "$KUBECONFIG"))"
 npx vitest run --project e2e

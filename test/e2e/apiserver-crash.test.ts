@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ExampleStack, previewOps, projectObjects, repo } from "./harness";
+import { clusterDir, ExampleStack, previewOps, projectObjects, repo } from "./harness";
 
 const VOLUME = "sfs-turbo-crash";
 let s: ExampleStack;
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 function killApiServer(): void {
-  const pidFile = path.join(repo, ".local/cluster/run/kube-apiserver.pid");
+  const pidFile = path.join(clusterDir(), "run/kube-apiserver.pid");
   process.kill(Number(fs.readFileSync(pidFile, "utf8").trim()), "SIGKILL");
 }
 

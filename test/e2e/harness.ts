@@ -12,8 +12,14 @@ export const repo = path.resolve(__dirname, "../..");
 
 /** Fails fast with a clear message when the suite is not started by `npm test`. */
 export function requireEnvironment(): void {
-  const missing = ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG"].filter((k) => process.env[k] === undefined);
+  const missing = ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG", "ASCEND_CLUSTER_DIR"].filter((k) => process.env[k] === undefined);
   if (missing.length) throw new Error(`e2e tests need ${missing.join(", ")}: run them with \`npm test\` (scripts/test.sh)`);
+}
+
+/** The folder of the cluster the tests run against (scripts/test.sh: the tests' own, never the demo's). */
+export function clusterDir(): string {
+  requireEnvironment();
+  return process.env.ASCEND_CLUSTER_DIR!;
 }
 
 export function kubectl(...args: string[]): string {
@@ -49,7 +55,8 @@ export class ExampleStack {
     // A run that was aborted may have left the stack behind: start from nothing.
     if ((await stack.exportStack()).deployment?.resources?.length) await stack.destroy({ excludeProtected: true });
     const s = new ExampleStack(name, stack, source);
-    s.edit("cluster", (c) => Object.assign(c, { namespace: name, createNamespace: true }));
+    // The examples name the demo cluster's kubeconfig: point them at the tests' cluster instead.
+    s.edit("cluster", (c) => Object.assign(c, { namespace: name, createNamespace: true, ...(c.kubeconfig ? { kubeconfig: process.env.KUBECONFIG } : {}) }));
     return s;
   }
 
@@ -89,6 +96,12 @@ export class ExampleStack {
     const key = `ascend-stack:${section}`;
     change(this.config[key]);
     this.write();
+  }
+
+  /** Sets a secret config key (e.g. registryPassword) the way `pulumi config set --secret` does. */
+  async setSecret(key: string, value: string): Promise<void> {
+    await this.stack.setConfig(`ascend-stack:${key}`, { value, secret: true });
+    this.config = parse(fs.readFileSync(this.file, "utf8")).config;
   }
 
   private write() {
@@ -143,6 +156,16 @@ export async function upOps(s: ExampleStack): Promise<StepOps & { outputs: Recor
   const r = await s.stack.up({ onEvent: c.onEvent });
   const outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
   return { ...c.result(), outputs };
+}
+
+/**
+ * Identity of every workload object and pod in a namespace (uid and generation): equal snapshots
+ * mean nothing was replaced, updated or restarted.
+ */
+export function workloadSnapshot(namespace: string): Record<string, string> {
+  const kinds = "pods,deployments,daemonsets,jobs.batch.volcano.sh,configmaps,services,networkpolicies,persistentvolumeclaims";
+  const items = JSON.parse(kubectl("-n", namespace, "get", kinds, "-o", "json")).items as any[];
+  return Object.fromEntries(items.map((o) => [`${o.kind}/${o.metadata.name}`, `${o.metadata.uid}@${o.metadata.generation ?? "-"}`]));
 }
 
 /** The stack's raw checkpoint (state file) as text. */
