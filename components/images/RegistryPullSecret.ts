@@ -17,10 +17,19 @@ export interface RegistryPullSecretArgs {
   namespace: string;
 }
 
-/** An image pull secret for SWR whose credentials stay a Pulumi secret end to end. */
+/**
+ * An image pull secret for SWR whose credentials stay a Pulumi secret end to end.
+ *
+ * A credential rotation (username, password, server) must touch this Secret only: it is updated in
+ * place (the stack's provider sets `enableSecretMutable`; without it the Kubernetes provider
+ * replaces a Secret on any `data`/`stringData` change, deleting it before re-creating it), and
+ * `secretName` is the configured name as a plain string, so the pods that name the Secret in
+ * `imagePullSecrets` carry no property dependency on it and never see an unknown name. Order
+ * dependents after it with `dependsOn`.
+ */
 export class RegistryPullSecret extends pulumi.ComponentResource {
-  /** Name of the kubernetes.io/dockerconfigjson Secret. */
-  public readonly secretName: pulumi.Output<string>;
+  /** Name of the kubernetes.io/dockerconfigjson Secret (the configured name, known at preview). */
+  public readonly secretName: string;
 
   constructor(name: string, args: RegistryPullSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ascend:images:RegistryPullSecret", name, {}, opts);
@@ -38,7 +47,7 @@ export class RegistryPullSecret extends pulumi.ComponentResource {
       },
       childOptions(this, kubernetesProviderOf(opts), { additionalSecretOutputs: ["data", "stringData"] }),
     );
-    this.secretName = secret.metadata.name;
-    this.registerOutputs({ secretName: this.secretName });
+    this.secretName = args.secretName;
+    this.registerOutputs({ secretName: secret.metadata.name });
   }
 }

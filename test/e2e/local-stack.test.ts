@@ -3,10 +3,12 @@
  * edit, refresh, secrets, destroy. Steps run in order and build on each other.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExampleStack, kubectl, previewOps, projectObjects, stateText, upOps } from "./harness";
+import { ExampleStack, kubectl, previewOps, projectObjects, stateText, upOps, workloadSnapshot } from "./harness";
 
 const STACK = "e2e-local";
 const PASSWORD = "local-demo-not-a-real-password";
+const ROTATED_PASSWORD = "rotated-not-a-real-password";
+const SERVER = "swr.cn-southwest-2.myhuaweicloud.com";
 const VOLUME = "sfs-e2e-local";
 let s: ExampleStack;
 
@@ -100,6 +102,51 @@ describe.sequential("local example stack", () => {
     const secret = JSON.parse(s.kubectl("get", "secret", "swr-pull-secret", "-o", "json"));
     const docker = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString());
     expect(docker.auths["swr.cn-southwest-2.myhuaweicloud.com"].password).toBe(PASSWORD);
+  });
+
+  /** The registry credentials in the live pull Secret. */
+  function liveCredentials(): { uid: string; username: string; password: string } {
+    const secret = JSON.parse(s.kubectl("get", "secret", "swr-pull-secret", "-o", "json"));
+    const auth = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString()).auths[SERVER];
+    return { uid: secret.metadata.uid, username: auth.username, password: auth.password };
+  }
+
+  /**
+   * A credential rotation is a routine change: it must update the pull Secret in place and touch
+   * nothing else (the Secret's name is unchanged, so no pod spec changes and no pod restarts).
+   */
+  async function expectOnlySecretUpdate(): Promise<void> {
+    const before = workloadSnapshot(STACK);
+    const secretUid = liveCredentials().uid;
+    const p = await previewOps(s);
+    expect(p.changed).toEqual({ "registry-secret": "update" });
+    expect(p.diffs["registry-secret"]).toEqual([`data[".dockerconfigjson"]`]);
+    const r = await upOps(s);
+    expect(r.changed).toEqual({ "registry-secret": "update" });
+    expect(r.diffs["registry-secret"]).toEqual([`data[".dockerconfigjson"]`]);
+    // Updated in place (same object), and every workload, job and pod is the very same as before.
+    expect(liveCredentials().uid).toBe(secretUid);
+    const after = workloadSnapshot(STACK);
+    delete before["Secret/swr-pull-secret"];
+    expect(after).toEqual(before);
+    expect((await previewOps(s)).changed).toEqual({});
+  }
+
+  it("rotating the registry username updates only the pull Secret, in place", async () => {
+    s.edit("registry", (r) => {
+      r.username = "cn-southwest-2@ROTATEDAK";
+    });
+    await expectOnlySecretUpdate();
+    expect(liveCredentials()).toMatchObject({ username: "cn-southwest-2@ROTATEDAK", password: PASSWORD });
+  });
+
+  it("rotating the registry password updates only the pull Secret, in place, and keeps it out of the state", async () => {
+    await s.setSecret("registryPassword", ROTATED_PASSWORD);
+    await expectOnlySecretUpdate();
+    expect(liveCredentials()).toMatchObject({ username: "cn-southwest-2@ROTATEDAK", password: ROTATED_PASSWORD });
+    const state = await stateText(s);
+    expect(state).not.toContain(ROTATED_PASSWORD);
+    expect(state).not.toContain(Buffer.from(`cn-southwest-2@ROTATEDAK:${ROTATED_PASSWORD}`).toString("base64"));
   });
 
   it("destroy leaves nothing of the project but the protected SFS Turbo volume", async () => {
