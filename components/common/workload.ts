@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { AcceleratorConfig } from "../cluster/config";
+import type { AcceleratorConfig } from "./accelerator";
 
 /** What every NPU workload builder needs besides its own config (plain, resolved values). */
 export interface WorkloadInputs {

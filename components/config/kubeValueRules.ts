@@ -4,7 +4,7 @@
  */
 import { extendedResourceNameProblem, labelValueProblem, qualifiedNameProblem } from "../common/kubeNames";
 import { subdomainProblem } from "../common/names";
-import type { Report } from "./issues";
+import type { Report } from "../common/issues";
 import type { StackConfig } from "./schema";
 
 export function kubeValueRules(c: StackConfig, report: Report): void {

@@ -1,6 +1,6 @@
 /** Reads the stack config inside a Pulumi program and validates it before anything is registered. */
 import * as pulumi from "@pulumi/pulumi";
-import { formatIssues } from "./issues";
+import { formatIssues } from "../common/issues";
 import type { StackConfig } from "./schema";
 import { sortConfigKeys } from "./stackKeys";
 import { validateStackConfig } from "./validate";

@@ -7,9 +7,9 @@
  */
 import { RENDEZVOUS_SOURCE, serverArgs } from "../inference/builders";
 import { rankTableFiles } from "../inference/ranktable";
-import { rankTopologyOf, resolveInference } from "../inference/topology";
+import { resolveInference } from "../inference/topology";
 import { trainingCommand } from "../training/builders";
-import type { FailedSections, Report } from "./issues";
+import type { FailedSections, Report } from "../common/issues";
 import type { StackConfig } from "./schema";
 
 export const MAX_OBJECT_BYTES = 1024 * 1024;
@@ -44,7 +44,7 @@ export function objectSizeRules(c: StackConfig, report: Report, failed: FailedSe
     }
     const scheduler = FIXED_ALLOWANCE + bytes({ args: serverArgs(dep, "scheduler", d.scheduler.port), env: dep.env, noProxy: dep.scheduler.noProxy });
     if (scheduler > MAX_OBJECT_BYTES) report([...at, "scheduler"], tooBig(`the Deployment "${d.scheduler.name}"`, scheduler));
-    const topology = rankTopologyOf(d);
+    const topology = d.rankTopology;
     const tables = topology ? bytes(rankTableFiles(topology)) : d.instances.length * MANIFEST_ENTRY_BYTES;
     const configMap = FIXED_ALLOWANCE + tables + bytes(RENDEZVOUS_SOURCE);
     if (configMap > MAX_OBJECT_BYTES) report(at, tooBig("the rank-table ConfigMap", configMap));

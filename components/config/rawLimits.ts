@@ -6,7 +6,7 @@
  * - string size: every value lands in a Kubernetes object, which etcd stores whole (about 1 MiB
  *   per object); one value over 64 KiB is a mistake (a pasted file), not a setting.
  */
-import { formatPath, type ConfigIssue, type Path } from "./issues";
+import { formatPath, type ConfigIssue, type Path } from "../common/issues";
 
 export const MAX_DEPTH = 32;
 export const MAX_STRING_BYTES = 64 * 1024;

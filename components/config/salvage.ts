@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { inferenceNodeSchema, pdDeploymentSchema } from "../inference/config";
 import { volumeSchema } from "../storage/config";
 import { trainingJobSchema } from "../training/config";
-import { formatPath, type Path } from "./issues";
+import { formatPath, type Path } from "../common/issues";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { acceleratorSchema, clusterSchema } from "../cluster/config";
+import { clusterSchema } from "../cluster/config";
+import { acceleratorSchema } from "../common/accelerator";
 import { imagesSchema, registrySchema } from "../images/config";
 import { inferenceSchema } from "../inference/config";
 import { storageSchema } from "../storage/config";

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { isMap, parseDocument } from "yaml";
-import type { ConfigIssue } from "./issues";
+import type { ConfigIssue } from "../common/issues";
 import { didYouMean } from "./nearMiss";
 import { sortConfigKeys } from "./stackKeys";
 import type { SecretPresence } from "./validate";

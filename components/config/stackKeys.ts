@@ -7,7 +7,7 @@
  * ignored, so it is an error (with "did you mean ascend-stack?" for a near-miss).
  */
 import { shown } from "../common/display";
-import type { ConfigIssue } from "./issues";
+import type { ConfigIssue } from "../common/issues";
 import { didYouMean } from "./nearMiss";
 import { PROJECT, SECRET_KEYS } from "./schema";
 import type { SecretPresence } from "./validate";

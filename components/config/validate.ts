@@ -3,14 +3,16 @@
  * and the rule. Pure: testable without Pulumi, used by the program before any resource exists
  * and by `npm run validate` without a cluster or engine.
  */
-import { extraArgsRules } from "../inference/extraArgsRules";
+import { clusterRules } from "../cluster/rules";
+import { formatPath, type ConfigIssue, type FailedSections, type Path, type Report } from "../common/issues";
+import { imageRules } from "../images/rules";
 import { inferenceRules } from "../inference/rules";
-import { formatPath, type ConfigIssue, type Path } from "./issues";
+import { storageRules } from "../storage/rules";
+import { trainingRules } from "../training/rules";
 import { kubeValueRules } from "./kubeValueRules";
 import { didYouMean } from "./nearMiss";
 import { objectSizeRules } from "./objectSize";
 import { rawLimitIssues } from "./rawLimits";
-import { clusterRules, imageRules, storageRules, trainingRules } from "./rules";
 import { isInside, salvageSection } from "./salvage";
 import { SECRET_KEYS, stackConfigSchema, type StackConfig } from "./schema";
 import { zodIssues } from "./zodIssues";
@@ -24,7 +26,21 @@ type Section = keyof typeof stackConfigSchema.shape;
 const SECTIONS = Object.keys(stackConfigSchema.shape) as Section[];
 const KNOWN_KEYS = [...SECTIONS, ...SECRET_KEYS];
 
-const RULES = [clusterRules, kubeValueRules, storageRules, imageRules, trainingRules, inferenceRules, extraArgsRules, objectSizeRules];
+/**
+ * Every cross-field rule, each given only the sections it reads. A section that failed its schema
+ * is passed as undefined where a rule would otherwise judge against its defaults.
+ */
+function runRules(c: StackConfig, failed: FailedSections, report: Report): void {
+  const accelerator = failed.has("accelerator") ? undefined : c.accelerator;
+  const volumeNames = failed.has("storage") ? undefined : c.storage.volumes.map((v) => v.name);
+  clusterRules(c.cluster, report);
+  kubeValueRules(c, report);
+  storageRules(c.storage, report);
+  imageRules(c.images, c.registry, report);
+  trainingRules({ training: c.training, accelerator, volumeNames, hasDefaultImage: c.images.build.enabled || !!c.images.base }, report);
+  inferenceRules({ inference: c.inference, accelerator, volumeNames }, report);
+  objectSizeRules(c, report, failed);
+}
 
 /** No message may echo a huge value; the rules quote values shortened, this is the backstop. */
 const MAX_MESSAGE = 600;
@@ -70,7 +86,7 @@ export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}):
 
   const ruleIssues: ConfigIssue[] = [];
   const report = (path: Path, message: string) => ruleIssues.push({ path: formatPath(path), message });
-  for (const rule of RULES) rule(config, report, failed);
+  runRules(config, failed, report);
   if (config.registry && !secrets.registryPassword)
     report(["registryPassword"], "is required with registry: set it with `pulumi config set --secret registryPassword <password>`");
   if (secrets.registryPassword === "plaintext")

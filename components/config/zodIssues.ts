@@ -1,7 +1,7 @@
 /** Turns zod's issues into config issues whose messages say what is wrong in the user's terms. */
 import type { z } from "zod";
 import { shown } from "../common/display";
-import { formatPath, type ConfigIssue, type Path } from "./issues";
+import { formatPath, type ConfigIssue, type Path } from "../common/issues";
 
 /** The raw value at `path` (own properties only), or undefined. */
 function valueAt(root: unknown, path: Path): unknown {

@@ -68,8 +68,3 @@ export function dockerConfigJson(server: string, username: string, password: str
   const auth = Buffer.from(`${username}:${password}`).toString("base64");
   return JSON.stringify({ auths: { [server]: { username, password, auth } } });
 }
-
-/** Every distinct image in first-seen order. */
-export function uniqueImages(...lists: string[][]): string[] {
-  return [...new Set(lists.flat())];
-}

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AcceleratorConfig } from "../cluster/config";
+import type { AcceleratorConfig } from "../common/accelerator";
 import { childOptions, kubernetesProviderOf } from "../common/component";
 import type { Toleration } from "../common/schemas";
 import type { InferenceNodeConfig } from "./config";

@@ -8,12 +8,11 @@ import {
   buildNetworkPolicy,
   buildSchedulerDeployment,
   buildService,
-  nodePortsOf,
   topologyOutput,
   type PdInputs,
 } from "./builders";
 import type { Toleration } from "../common/schemas";
-import type { ResolvedDeployment } from "./topology";
+import { nodePortsOf, type ResolvedDeployment } from "./topology";
 
 /** claimName: the SFS Turbo volume holding the weights and the work dir. */
 export interface PdInferenceArgs extends WorkloadArgs {
@@ -50,8 +49,6 @@ export class PdInference extends pulumi.ComponentResource {
   public readonly nodePorts: pulumi.Output<string>;
   /** Instances with node, devices and ports where known at deploy time. */
   public readonly topology: pulumi.Output<ReturnType<typeof topologyOutput>>;
-  /** Names of the instance Deployments, in global-table order. */
-  public readonly instanceNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: PdInferenceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ascend:inference:PdInference", name, {}, opts);
@@ -104,7 +101,6 @@ export class PdInference extends pulumi.ComponentResource {
     this.endpoint = pulumi.interpolate`${service.metadata.name}.${args.namespace}.svc.cluster.local:${dep.scheduler.port}`;
     this.nodePorts = pulumi.output(nodePortsOf(dep));
     this.topology = pulumi.output(topologyOutput(dep));
-    this.instanceNames = pulumi.all(instances.map((d) => d.metadata.name));
-    this.registerOutputs({ endpoint: this.endpoint, nodePorts: this.nodePorts, topology: this.topology, instanceNames: this.instanceNames });
+    this.registerOutputs({ endpoint: this.endpoint, nodePorts: this.nodePorts, topology: this.topology });
   }
 }

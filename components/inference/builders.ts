@@ -14,7 +14,7 @@ import { avoidHosts } from "../common/placement";
 import type { Toleration } from "../common/schemas";
 import type { PdDeploymentConfig } from "./config";
 import {
-  configMapNameOf,
+  pdConfigMapNameOf,
   DEPLOYMENT_LABEL,
   instanceLabels,
   instanceSelector,
@@ -26,9 +26,9 @@ import {
   serviceNameOf,
   type Role,
 } from "./names";
-import { globalFileName, hostLocalFileName, localFileName, nodePorts, rankTableFiles, type RankServer } from "./ranktable";
+import { globalFileName, hostLocalFileName, localFileName, rankTableFiles, type RankServer } from "./ranktable";
 import { LEDGER_KEY, ledgerConfigMapNameOf, NPU_PATHS } from "./reservation";
-import { rankTopologyOf, type ResolvedDeployment, type ResolvedInstance } from "./topology";
+import { nodePortsOf, type ResolvedDeployment, type ResolvedInstance } from "./topology";
 
 /** The wrapper script, shipped in the ConfigMap (read once, at program start). */
 export const RENDEZVOUS_SOURCE = fs.readFileSync(path.join(__dirname, RENDEZVOUS_SCRIPT), "utf8");
@@ -88,7 +88,7 @@ export function rendezvousManifest(dep: ResolvedDeployment) {
 
 export function buildConfigMap(i: PdInputs): KubeObject {
   const dep = i.deployment;
-  const topology = rankTopologyOf(dep);
+  const topology = dep.rankTopology;
   const data: Record<string, string> = topology
     ? { ...rankTableFiles(topology) }
     : { [MANIFEST_KEY]: JSON.stringify(rendezvousManifest(dep), null, 2) + "\n" };
@@ -96,16 +96,11 @@ export function buildConfigMap(i: PdInputs): KubeObject {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: { name: configMapNameOf(dep.config.name), namespace: i.namespace, labels: instanceLabels(dep.config.name, "scheduler") },
+    metadata: { name: pdConfigMapNameOf(dep.config.name), namespace: i.namespace, labels: instanceLabels(dep.config.name, "scheduler") },
     data,
   };
 }
 
-/** The NODE_PORTS value (known at deploy time in both modes: ports never depend on placement). */
-export function nodePortsOf(dep: ResolvedDeployment): string {
-  const ports = (role: string) => dep.instances.filter((x) => x.role === role).map((x) => String(x.port));
-  return [...ports("prefill"), ...ports("decode")].join(",");
-}
 
 const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
@@ -142,7 +137,7 @@ function commonVolumes(i: PdInputs) {
     volumes: [
       ...host.volumes,
       { name: "sfs-volume", persistentVolumeClaim: { claimName: i.claimName } },
-      { name: "pd-config", configMap: { name: configMapNameOf(d.name) } },
+      { name: "pd-config", configMap: { name: pdConfigMapNameOf(d.name) } },
     ],
     volumeMounts: [...host.volumeMounts, { name: "sfs-volume", mountPath: d.mountPath }, { name: "pd-config", mountPath: PATHS.config, readOnly: true }],
   };
@@ -255,7 +250,7 @@ export function buildInstanceDeployment(i: PdInputs, x: ResolvedInstance): KubeO
     ports: [{ name: "http", containerPort: x.port, protocol: "TCP" }],
     ...tcpProbes(x.port),
   };
-  const topology = rankTopologyOf(i.deployment);
+  const topology = i.deployment.rankTopology;
   if (topology) {
     const globalPath = `${PATHS.config}/${globalFileName(topology)}`;
     const localPath = `${PATHS.config}/${localFileName(rankServer(x))}`;
@@ -333,7 +328,7 @@ export function buildSchedulerDeployment(i: PdInputs): KubeObject {
     // No NPU request: the scheduler is CPU-only.
     resources: resourcesOf(d.scheduler.resources),
   };
-  const topology = rankTopologyOf(dep);
+  const topology = dep.rankTopology;
   if (topology) {
     const globalPath = `${PATHS.config}/${globalFileName(topology)}`;
     const hostPath = `${PATHS.config}/${hostLocalFileName(topology.schedulerIP)}`;
@@ -440,4 +435,3 @@ export function topologyOutput(dep: ResolvedDeployment) {
   };
 }
 
-export { nodePorts };

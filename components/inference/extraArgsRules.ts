@@ -4,8 +4,8 @@
  * silently overrides the managed value (e.g. --port: NODE_PORTS and the probes would point
  * elsewhere). Each managed flag must be set through its config key instead.
  */
-import type { Path, Report } from "../config/issues";
-import type { StackConfig } from "../config/schema";
+import type { Path, Report } from "../common/issues";
+import type { InferenceConfig } from "./config";
 import { shown } from "../common/display";
 
 /** Every flag serverArgs sets → the config key to use instead. */
@@ -51,8 +51,8 @@ function reportManaged(args: readonly string[], path: Path, report: Report) {
   });
 }
 
-export function extraArgsRules(c: StackConfig, report: Report): void {
-  c.inference.deployments.forEach((d, i) => {
+export function extraArgsRules(inference: InferenceConfig, report: Report): void {
+  inference.deployments.forEach((d, i) => {
     reportManaged(d.vllm.extraArgs, ["inference", "deployments", i, "vllm", "extraArgs"], report);
     for (const role of ["prefill", "decode"] as const) {
       const list = d[role];

@@ -11,7 +11,7 @@ export function instanceNameOf(deployment: string, role: Role, index = 0): strin
 /** The scheduler's Service (its OpenAI endpoint): the deployment name itself. */
 export const serviceNameOf = (deployment: string) => deployment;
 /** The ConfigMap with rank tables (inventory) or the rendezvous manifest (device-plugin), plus the wrapper script. */
-export const configMapNameOf = (deployment: string) => `${deployment}-ranktable`;
+export const pdConfigMapNameOf = (deployment: string) => `${deployment}-ranktable`;
 export const networkPolicyNameOf = (deployment: string) => `${deployment}-instances`;
 
 /** Label shared by every pod of one deployment (NetworkPolicy selection). */

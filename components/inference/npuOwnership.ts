@@ -59,3 +59,10 @@ export function reservedNodesOf(deployments: readonly ResolvedDeployment[], node
 export function inventoryHostsOf(deployments: readonly ResolvedDeployment[], nodes: readonly InferenceNodeConfig[]): string[] {
   return inventoryOf(deployments).length > 0 ? nodes.map((n) => n.hostname) : [];
 }
+
+/** Image of each inventory node's reservation pod: the first inventory deployment's on the node (pre-pulled there). */
+export function reservationImagesOf(deployments: readonly ResolvedDeployment[], baseImage: string): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const d of inventoryOf(deployments)) for (const x of d.instances) if (x.node) images[x.node.hostname] ??= d.config.image ?? baseImage;
+  return images;
+}

@@ -78,11 +78,6 @@ export const globalFileName = (t: RankTopology) => (hostsOf(t).length > 1 ? MERG
 export const localFileName = (s: RankServer) => `local_ranktable_${s.hostIP}_${s.devices.map((d) => String(d.id)).join("")}.json`;
 export const hostLocalFileName = (ip: string) => `local_ranktable_${ip}_host.json`;
 
-/** NODE_PORTS: every prefill port, then every decode port, in global-table order. */
-export function nodePorts(t: RankTopology): string {
-  return [...t.prefill, ...t.decode].map((s) => String(s.port)).join(",");
-}
-
 /** What `--mode gen` writes on host `ip`: that host's instances; group "0" empty unless it carries `--api-server`. */
 export function hostGlobalRankTable(t: RankTopology, ip: string) {
   const on = (s: RankServer) => s.hostIP === ip;

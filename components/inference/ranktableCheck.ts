@@ -3,7 +3,7 @@
  * parses the rendered files rather than trusting the generator, so validation and the property
  * tests catch a generator defect, not only a config mistake.
  */
-import { globalFileName, hostLocalFileName, localFileName, nodePorts, rankTableFiles, type RankTopology } from "./ranktable";
+import { globalFileName, hostLocalFileName, localFileName, rankTableFiles, type RankTopology } from "./ranktable";
 
 interface Server {
   server_id: string;
@@ -19,11 +19,14 @@ interface Group {
 const allStrings = (v: unknown): boolean =>
   typeof v === "string" || (Array.isArray(v) ? v.every(allStrings) : typeof v === "object" && v !== null && Object.values(v).every(allStrings));
 
-/** Problems of a topology's rank tables; empty when the manual's constraints hold. */
+/**
+ * Problems of a topology's rank tables; empty when the manual's constraints hold. `ports`: the
+ * NODE_PORTS value the scheduler is given (topology.ts nodePortsOf), checked against the tables.
+ */
 export function rankTableProblems(
   t: RankTopology,
+  ports: string,
   files: Record<string, string> = rankTableFiles(t),
-  ports: string = nodePorts(t),
   schedulerPort?: number,
   /** Instance names in the global table's order (all prefill, then all decode), to name culprits. */
   names?: readonly string[],

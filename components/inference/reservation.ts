@@ -3,7 +3,7 @@
  * the ledger ConfigMap and one reservation Deployment per inventory node.
  */
 import { createHash } from "node:crypto";
-import type { AcceleratorConfig } from "../cluster/config";
+import type { AcceleratorConfig } from "../common/accelerator";
 import { DNS1123_SUBDOMAIN, MAX_LABEL } from "../common/names";
 import type { KubeObject } from "../common/kube";
 import { selectorLabels, standardLabels } from "../common/labels";

@@ -7,20 +7,32 @@ import { shown } from "../common/display";
 import { inferenceReservedMounts, mountCollision } from "../common/mountPaths";
 import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
 import { isUnder, isUnderMaUserHome, samePath } from "../common/paths";
-import type { FailedSections, Report } from "../config/issues";
-import { reportBadEnvNames, reportRequestOverLimit } from "../config/ruleHelpers";
-import type { StackConfig } from "../config/schema";
-import { configMapNameOf, instanceNameOf, PATHS } from "./names";
+import type { Report } from "../common/issues";
+import { reportBadEnvNames, reportRequestOverLimit } from "../common/ruleHelpers";
+import { reportVolumeRef } from "../storage/volumeRef";
+import type { AcceleratorConfig } from "../common/accelerator";
+import type { InferenceConfig } from "./config";
+import { extraArgsRules } from "./extraArgsRules";
+import { pdConfigMapNameOf, instanceNameOf, PATHS } from "./names";
 import { rankTableProblems } from "./ranktableCheck";
-import { rankTopologyOf, resolveInference } from "./topology";
+import { nodePortsOf, resolveInference } from "./topology";
 
 /** Device ids as Kubernetes/hccn_tool write them: "0", "7", never "00" or "07" (both would be card 0). */
 const CANONICAL_ID = /^(0|[1-9]\d*)$/;
 
-function nodeRules(c: StackConfig, report: Report) {
+/** What the inference rules need from the rest of the stack. */
+export interface InferenceRuleInput {
+  inference: InferenceConfig;
+  /** undefined when the accelerator section failed its schema (placement cannot be judged). */
+  accelerator?: Pick<AcceleratorConfig, "npusPerNode">;
+  /** undefined when the storage section failed its schema. */
+  volumeNames?: readonly string[];
+}
+
+function nodeRules(inference: InferenceConfig, npusPerNode: number, report: Report) {
   const hostnames = new Map<string, number>();
   const hostIPs = new Map<string, number>();
-  c.inference.nodes.forEach((n, i) => {
+  inference.nodes.forEach((n, i) => {
     const at = (...rest: (string | number)[]) => ["inference", "nodes", i, ...rest];
     if (hostnames.has(n.hostname)) report(at("hostname"), `hostname ${shown(n.hostname)} is already used by entry [${hostnames.get(n.hostname)}]; nodes must be unique`);
     else hostnames.set(n.hostname, i);
@@ -29,18 +41,17 @@ function nodeRules(c: StackConfig, report: Report) {
   });
   // Every IP of the inventory is unique: a card's RoCE IP is neither another card's nor any node's host IP.
   const deviceIPs = new Map<string, string>();
-  c.inference.nodes.forEach((n, i) => {
+  inference.nodes.forEach((n, i) => {
     const at = (...rest: (string | number)[]) => ["inference", "nodes", i, ...rest];
     for (const [id, ip] of Object.entries(n.deviceIPs)) {
       if (!CANONICAL_ID.test(id)) {
         report(at("deviceIPs", id), `device id ${shown(id)} must be written without leading zeros (e.g. "${Number(id)}"): "0" and "00" would both be card 0`);
         continue;
       }
-      if (Number(id) >= c.accelerator.npusPerNode)
-        report(at("deviceIPs", id), `device ${id} does not exist: accelerator.npusPerNode is ${c.accelerator.npusPerNode}`);
+      if (Number(id) >= npusPerNode) report(at("deviceIPs", id), `device ${id} does not exist: accelerator.npusPerNode is ${npusPerNode}`);
       const host = hostIPs.get(ip);
       if (host !== undefined)
-        report(at("deviceIPs", id), `device IP ${ip} is the host IP of inference.nodes[${host}] (${shown(c.inference.nodes[host].hostname)}); a card's RoCE address differs from every host IP`);
+        report(at("deviceIPs", id), `device IP ${ip} is the host IP of inference.nodes[${host}] (${shown(inference.nodes[host].hostname)}); a card's RoCE address differs from every host IP`);
       const other = deviceIPs.get(ip);
       if (other) report(at("deviceIPs", id), `device IP ${ip} is also given for ${other}; every card has its own RoCE address`);
       else deviceIPs.set(ip, `${n.hostname}/${id}`);
@@ -50,12 +61,12 @@ function nodeRules(c: StackConfig, report: Report) {
 
 const INFERENCE_RESERVED = inferenceReservedMounts(PATHS);
 
-export function inferenceRules(c: StackConfig, report: Report, failed: FailedSections = new Set()): void {
+export function inferenceRules(input: InferenceRuleInput, report: Report): void {
   // Placement depends on accelerator.npusPerNode: with that section failed, its defaults would only add noise.
-  const placement = !failed.has("accelerator");
-  if (placement) nodeRules(c, report);
-  const deployments = c.inference.deployments;
-  const volumeNames = c.storage.volumes.map((v) => v.name);
+  const accelerator = input.accelerator;
+  if (accelerator) nodeRules(input.inference, accelerator.npusPerNode, report);
+  extraArgsRules(input.inference, report);
+  const deployments = input.inference.deployments;
   const seen = new Map<string, number>();
   deployments.forEach((d, i) => {
     const at = (...rest: (string | number)[]) => ["inference", "deployments", i, ...rest];
@@ -70,16 +81,12 @@ export function inferenceRules(c: StackConfig, report: Report, failed: FailedSec
         labelProblem(instanceNameOf(d.name, "scheduler"), "derived name"),
         labelProblem(instanceNameOf(d.name, "prefill", countOf(d.prefill) - 1), "derived name"),
         labelProblem(instanceNameOf(d.name, "decode", countOf(d.decode) - 1), "derived name"),
-        subdomainProblem(configMapNameOf(d.name), "derived ConfigMap name"),
+        subdomainProblem(pdConfigMapNameOf(d.name), "derived ConfigMap name"),
       ];
       for (const p of new Set(derived)) if (p) report(at("name"), p);
     }
 
-    if (failed.has("storage")) {
-      // The volumes are unknown: no volume rule can be judged.
-    } else if (volumeNames.length === 0) report(at("volume"), "the weights live on an SFS Turbo volume: add one under storage.volumes");
-    else if (d.volume !== undefined && !volumeNames.includes(d.volume))
-      report(at("volume"), `refers to volume ${shown(d.volume)}, which is not in storage.volumes (${volumeNames.join(", ")})`);
+    reportVolumeRef(at("volume"), d.volume, input.volumeNames, "the weights live on an SFS Turbo volume", report);
     if (isUnderMaUserHome(d.mountPath)) report(at("mountPath"), "must not be /home/ma-user or below it: mounting there breaks the image");
     const collision = mountCollision(d.mountPath, INFERENCE_RESERVED);
     if (collision) report(at("mountPath"), `overlaps ${collision.path}, where every container mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`);
@@ -95,8 +102,8 @@ export function inferenceRules(c: StackConfig, report: Report, failed: FailedSec
       report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxModelLen (${v.maxModelLen}) unless enableChunkedPrefill is true`);
     if (v.maxNumBatchedTokens < v.maxNumSeqs)
       report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxNumSeqs (${v.maxNumSeqs})`);
-    if (placement && d.tensorParallelSize > c.accelerator.npusPerNode)
-      report(at("tensorParallelSize"), `is ${d.tensorParallelSize} but an instance runs on one node with accelerator.npusPerNode = ${c.accelerator.npusPerNode} NPUs`);
+    if (accelerator && d.tensorParallelSize > accelerator.npusPerNode)
+      report(at("tensorParallelSize"), `is ${d.tensorParallelSize} but an instance runs on one node with accelerator.npusPerNode = ${accelerator.npusPerNode} NPUs`);
     reportRequestOverLimit(at("resources", "cpu"), d.resources.cpu, report);
     reportRequestOverLimit(at("resources", "memory"), d.resources.memory, report);
     reportRequestOverLimit(at("scheduler", "resources", "cpu"), d.scheduler.resources.cpu, report);
@@ -104,15 +111,15 @@ export function inferenceRules(c: StackConfig, report: Report, failed: FailedSec
     reportBadEnvNames(at("env"), d.env, report);
   });
 
-  if (!placement) return;
-  const resolved = resolveInference(c);
+  if (!accelerator) return;
+  const resolved = resolveInference({ inference: input.inference, accelerator });
   for (const p of resolved.problems) report(p.path, p.message);
   if (resolved.problems.length > 0) return;
   for (const d of resolved.deployments) {
-    const t = rankTopologyOf(d);
+    const t = d.rankTopology;
     if (!t) continue;
     const names = d.instances.map((x) => x.name);
-    for (const message of rankTableProblems(t, undefined, undefined, d.scheduler.port, names)) report(["inference", "deployments", d.index], `rank tables: ${message}`);
+    for (const message of rankTableProblems(t, nodePortsOf(d), undefined, d.scheduler.port, names)) report(["inference", "deployments", d.index], `rank tables: ${message}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { standardLabels } from "../common/labels";
 import { avoidHosts } from "../common/placement";
 import type { WorkloadInputs } from "../common/workload";
 import type { TrainingJobConfig } from "./config";
-import { configMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
+import { rankTableConfigMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
 
 export const RING_CONTROLLER_LABEL = "ring-controller.cce";
 /** What Volcano's job mutating webhook gives a task without maxRetry. */
@@ -27,7 +27,7 @@ export function buildTrainingConfigMap(i: TrainingJobInputs): KubeObject {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: {
-      name: configMapNameOf(i.job.name),
+      name: rankTableConfigMapNameOf(i.job.name),
       namespace: i.namespace,
       labels: { [RING_CONTROLLER_LABEL]: i.accelerator.profile, ...jobLabels(i.job) },
     },

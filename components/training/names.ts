@@ -6,7 +6,7 @@ export const TRAINING_TASK_NAMES = { master: "main", worker: "work" } as const;
 /** The CCE Volcano plugin looks for this prefix (SPEC §3: "the prefix is fixed"). */
 export const CONFIGMAP_PREFIX = "configmap1980-";
 
-export function configMapNameOf(job: string): string {
+export function rankTableConfigMapNameOf(job: string): string {
   return `${CONFIGMAP_PREFIX}${job}`;
 }
 

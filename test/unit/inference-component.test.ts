@@ -1,4 +1,4 @@
-// PdInference and deployInference with Pulumi mocks: typed component, explicit provider,
+// PdInference and the stack's inference wiring with Pulumi mocks: typed component, explicit provider,
 // children named after the component, start order, outputs awaited.
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as path from "node:path";
@@ -9,13 +9,13 @@ import { installMocks, registered, settled, valueOf } from "./mocks";
 import { resolveInference } from "../../components/inference/topology";
 
 installMocks();
-let deploy: typeof import("../../components/inference/deploy");
+let stack: typeof import("../../components/stack");
 let k8s: typeof import("@pulumi/kubernetes");
 let pulumi: typeof import("@pulumi/pulumi");
 let PdInference: typeof import("../../components/inference/PdInference").PdInference;
 beforeAll(async () => {
   PdInference = (await import("../../components/inference/PdInference")).PdInference;
-  deploy = await import("../../components/inference/deploy");
+  stack = await import("../../components/stack");
   k8s = await import("@pulumi/kubernetes");
   pulumi = await import("@pulumi/pulumi");
 });
@@ -32,7 +32,9 @@ function examples(): StackConfig {
 
 function run(config: StackConfig, providerName: string) {
   const provider = new k8s.Provider(providerName, {});
-  return deploy.deployInference({ config, provider, stackId: "examples-0123abcd", claims: { "sfs-turbo": pulumi.output("sfs-claim") }, imagePullSecrets: ["swr-pull-secret"], dependsOn: [] });
+  const resolved = stack.resolvedInference(config);
+  const ctx = { config, provider, stackId: "examples-0123abcd", claims: { "sfs-turbo": pulumi.output("sfs-claim") }, imagePullSecrets: ["swr-pull-secret"], dependsOn: [] };
+  return stack.deployInference(ctx, resolved, []);
 }
 
 /** Builds one PdInference directly, recording every child's resource options by name. */
@@ -109,9 +111,9 @@ describe("deployInference on the examples stack", () => {
 
   it("pre-pulls each inference image once", () => {
     const config = examples();
-    expect(deploy.inferenceImages(config)).toEqual([config.images.base]);
+    expect(stack.inferenceImages(config)).toEqual([config.images.base]);
     const other = { ...config, inference: { ...config.inference, deployments: [{ ...config.inference.deployments[0], image: "swr.example.com/a/b:1" }, ...config.inference.deployments.slice(1)] } };
-    expect(deploy.inferenceImages(other)).toEqual(["swr.example.com/a/b:1", config.images.base]);
+    expect(stack.inferenceImages(other)).toEqual(["swr.example.com/a/b:1", config.images.base]);
   });
 
   it("refuses to deploy a topology that does not validate", () => {

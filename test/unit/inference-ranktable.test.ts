@@ -11,13 +11,12 @@ import {
   hostRankTable,
   localRankTable,
   mergeGlobalTables,
-  nodePorts,
   rankTableFiles,
   renderJson,
   type RankTopology,
 } from "../../components/inference/ranktable";
 import { rankTableProblems } from "../../components/inference/ranktableCheck";
-import { rankTopologyOf, resolveInference } from "../../components/inference/topology";
+import { nodePortsOf, resolveInference } from "../../components/inference/topology";
 import { validConfig } from "./helpers";
 import { inferenceRaw, MANUAL_1P1D, MANUAL_2P2D, NODE_18, NODE_19, TWO_HOSTS } from "./fixtures/inference/configs";
 
@@ -30,9 +29,12 @@ const manual1p1d: RankTopology = {
   decode: [{ hostIP: "localhost", port: 8089, devices: [{ id: 6, ip: "29.**.**.56" }, { id: 7, ip: "29.**.**.72" }] }],
 };
 
+/** Test oracle: the ports in the global table's order (prefill, then decode). */
+const tableOrderPorts = (t: RankTopology) => [...t.prefill, ...t.decode].map((s) => String(s.port)).join(",");
+
 function topologyOf(deployments: unknown[], nodes?: unknown[]) {
   const config = validConfig(inferenceRaw(deployments, nodes).inference ? { inference: inferenceRaw(deployments, nodes).inference } : {});
-  return resolveInference(config).deployments.map((d) => rankTopologyOf(d)!);
+  return resolveInference(config).deployments.map((d) => d.rankTopology!);
 }
 
 describe("the manual's 1p1d-tp2 example (devices 4,5 / 6,7 on one host)", () => {
@@ -50,7 +52,7 @@ describe("the manual's 1p1d-tp2 example (devices 4,5 / 6,7 on one host)", () => 
       "local_ranktable_10.0.0.18_67.json",
       "local_ranktable_10.0.0.18_host.json",
     ]);
-    expect(nodePorts(t)).toBe("8088,8089");
+    expect(tableOrderPorts(t)).toBe("8088,8089");
     expect(hostRankTable("10.0.0.18")).toEqual({
       version: "1.0",
       status: "completed",
@@ -83,8 +85,8 @@ describe("2p2d-tp2 (--prefill-server-list 0,1 2,3 --decode-server-list 4,5 6,7)"
       "local_ranktable_10.0.0.18_host.json",
     ]);
     // prefill k on 8088+2k, decode k on 8089+2k; NODE_PORTS lists prefill first
-    expect(nodePorts(t)).toBe("8088,8090,8089,8091");
-    expect(rankTableProblems(t)).toEqual([]);
+    expect(tableOrderPorts(t)).toBe("8088,8090,8089,8091");
+    expect(rankTableProblems(t, tableOrderPorts(t))).toEqual([]);
   });
 });
 
@@ -98,7 +100,7 @@ describe("multi-host", () => {
     expect(hostGlobalRankTable(t, "10.0.0.19").server_group_list[0]).toEqual({ group_id: "0", server_count: "0", server_list: [] });
   });
   it("assigns ports per instance role and index, so adding an instance moves no other port", () => {
-    expect(nodePorts(t)).toBe("8088,8090,8089,8091");
+    expect(tableOrderPorts(t)).toBe("8088,8090,8089,8091");
     expect(Object.keys(rankTableFiles(t))).toContain("local_ranktable_10.0.0.19_01.json");
   });
 });
@@ -113,39 +115,39 @@ describe("rankTableProblems catches defective tables (the rules the generator gu
     return { ...files, [g]: renderJson(x) };
   };
   it("NODE_PORTS not in global-table order", () => {
-    expect(rankTableProblems(t, files, "8089,8091,8088,8090")).toEqual([expect.stringContaining('NODE_PORTS "8089,8091,8088,8090" is not in the global table\'s order')]);
+    expect(rankTableProblems(t, "8089,8091,8088,8090", files)).toEqual([expect.stringContaining('NODE_PORTS "8089,8091,8088,8090" is not in the global table\'s order')]);
   });
   it("two schedulers", () => {
     const bad = edit((x) => x.server_group_list[0].server_list.push({ server_id: "10.0.0.19", server_ip: "10.0.0.19" }));
-    expect(rankTableProblems(t, bad).join()).toMatch(/server_count 1 does not match its 2 server\(s\).*exactly one scheduler/);
+    expect(rankTableProblems(t, tableOrderPorts(t), bad).join()).toMatch(/server_count 1 does not match its 2 server\(s\).*exactly one scheduler/);
   });
   it("groups out of order", () => {
     const bad = edit((x) => x.server_group_list.reverse());
-    expect(rankTableProblems(t, bad)).toEqual([expect.stringContaining("exactly three groups in order")]);
+    expect(rankTableProblems(t, tableOrderPorts(t), bad)).toEqual([expect.stringContaining("exactly three groups in order")]);
   });
   it("a rank not starting at 0", () => {
     const bad = edit((x) => (x.server_group_list[1].server_list[0].device[0].rank_id = "1"));
-    expect(rankTableProblems(t, bad).join()).toMatch(/rank_id 1 at position 0/);
+    expect(rankTableProblems(t, tableOrderPorts(t), bad).join()).toMatch(/rank_id 1 at position 0/);
   });
   it("a local table missing or differing from its global entry (one-to-one)", () => {
     const { ["local_ranktable_10.0.0.18_45.json"]: _, ...missing } = files;
-    expect(rankTableProblems(t, missing).join()).toMatch(/do not correspond one-to-one/);
+    expect(rankTableProblems(t, tableOrderPorts(t), missing).join()).toMatch(/do not correspond one-to-one/);
     const other = { ...files, "local_ranktable_10.0.0.18_45.json": files["local_ranktable_10.0.0.18_67.json"] };
-    expect(rankTableProblems(t, other).join()).toMatch(/do not correspond one-to-one/);
+    expect(rankTableProblems(t, tableOrderPorts(t), other).join()).toMatch(/do not correspond one-to-one/);
   });
   it("a number instead of a string, and one NPU in two instances", () => {
     const bad = edit((x) => {
       x.server_group_list[2].server_list[1].device[0].device_id = 4;
     });
-    const problems = rankTableProblems(t, bad).join();
+    const problems = rankTableProblems(t, tableOrderPorts(t), bad).join();
     expect(problems).toMatch(/must be a string/);
     const dup = edit((x) => (x.server_group_list[2].server_list[1].device[0].device_id = "4"));
-    expect(rankTableProblems(t, dup).join()).toMatch(/NPU 10.0.0.18\/4 is used by two instances/);
+    expect(rankTableProblems(t, tableOrderPorts(t), dup).join()).toMatch(/NPU 10.0.0.18\/4 is used by two instances/);
   });
   it("clashing ports on a host", () => {
     const clash: RankTopology = { ...t, decode: [{ ...t.decode[0], port: 8088 }, t.decode[1]] };
-    expect(rankTableProblems(clash).join()).toMatch(/ports on host 10.0.0.18 are not distinct/);
-    expect(rankTableProblems(t, undefined, undefined, 8091).join()).toMatch(/ports on host 10.0.0.18 are not distinct: 8088,8090,8089,8091,8091/);
+    expect(rankTableProblems(clash, tableOrderPorts(clash)).join()).toMatch(/ports on host 10.0.0.18 are not distinct/);
+    expect(rankTableProblems(t, tableOrderPorts(t), undefined, 8091).join()).toMatch(/ports on host 10.0.0.18 are not distinct: 8088,8090,8089,8091,8091/);
   });
 });
 
@@ -210,12 +212,12 @@ describe("property: generated topologies keep the manual's invariants", () => {
         }
         if (d.scheduler.node) portsPerHost.set(d.scheduler.node.hostIP, [...(portsPerHost.get(d.scheduler.node.hostIP) ?? []), d.scheduler.port]);
         else anyHostPorts.push(d.scheduler.port);
-        const t = rankTopologyOf(d);
+        const t = d.rankTopology;
         if (d.config.mode !== "inventory") {
           expect(t).toBeUndefined();
           continue;
         }
-        expect(rankTableProblems(t!, undefined, undefined, d.scheduler.port)).toEqual([]);
+        expect(rankTableProblems(t!, nodePortsOf(d), undefined, d.scheduler.port)).toEqual([]);
         const files = rankTableFiles(t!);
         const global = JSON.parse(files[globalFileName(t!)]);
         // exactly one scheduler, three groups
@@ -239,7 +241,7 @@ describe("property: generated topologies keep the manual's invariants", () => {
         });
         // NODE_PORTS = ports in the global table's order (prefill first)
         const ordered = [...d.instances.filter((x) => x.role === "prefill"), ...d.instances.filter((x) => x.role === "decode")];
-        expect(nodePorts(t!)).toBe(ordered.map((x) => x.port).join(","));
+        expect(nodePortsOf(d)).toBe(ordered.map((x) => x.port).join(","));
         expect(d.instances).toEqual(ordered);
       }
       for (const [host, ports] of portsPerHost) {

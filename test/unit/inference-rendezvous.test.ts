@@ -4,9 +4,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { nodePortsOf, noProxyOf } from "../../components/inference/builders";
+import { noProxyOf } from "../../components/inference/builders";
 import { rankTableFiles, type RankTopology } from "../../components/inference/ranktable";
-import { rankTopologyOf, resolveInference, type ResolvedDeployment } from "../../components/inference/topology";
+import { nodePortsOf, resolveInference, type ResolvedDeployment } from "../../components/inference/topology";
 import { validConfig } from "./helpers";
 import { deviceIPs, inferenceRaw, MANUAL_1P1D, MANUAL_2P2D, TWO_HOSTS } from "./fixtures/inference/configs";
 import { ANNOTATION, py, rendezvousFixture, runWrapper, tmp, waitFor } from "./rendezvousHarness";
@@ -25,7 +25,7 @@ describe("assemble produces byte-identical tables to ranktable.ts", () => {
   for (const [label, dep] of [["1p1d-tp2", MANUAL_1P1D], ["2p2d-tp2", MANUAL_2P2D], ["two hosts (merge)", TWO_HOSTS]] as const) {
     it(label, () => {
       const [d] = resolve([dep]);
-      const ts = rankTableFiles(rankTopologyOf(d)!);
+      const ts = rankTableFiles(d.rankTopology!);
       const { result, files } = assembleAll(d);
       expect(Object.keys(files).sort()).toEqual(Object.keys(ts).sort());
       for (const name of Object.keys(ts)) expect(files[name], name).toBe(ts[name]);
@@ -48,7 +48,7 @@ describe("assemble produces byte-identical tables to ranktable.ts", () => {
         { hostname: "b", hostIP: "10.1.0.2", deviceIPs: deviceIPs(2) },
       ];
       const [d] = resolve([{ name: "gen", mode: "inventory", model: "/mnt/sfs_turbo/m", servedModelName: "m", tensorParallelSize: tp, prefill: p, decode: dd }], nodes);
-      const t: RankTopology = rankTopologyOf(d)!;
+      const t: RankTopology = d.rankTopology!;
       const last = d.instances[d.instances.length - 1];
       const { result, files } = assembleAll(d, last.name);
       const ts = rankTableFiles(t);
@@ -109,7 +109,7 @@ describe("run (device-plugin mode, end to end with a fake server)", () => {
       const [globalPath, localPath] = fs.readFileSync(seen, "utf8").split("|");
       expect(path.basename(globalPath)).toBe("global_ranktable_10.0.0.18.json");
       expect(path.basename(localPath)).toBe("local_ranktable_10.0.0.18_45.json");
-      expect(fs.readFileSync(globalPath, "utf8")).toBe(rankTableFiles(rankTopologyOf(d)!)["global_ranktable_10.0.0.18.json"]);
+      expect(fs.readFileSync(globalPath, "utf8")).toBe(rankTableFiles(d.rankTopology!)["global_ranktable_10.0.0.18.json"]);
 
       // The decode instance's pod is recreated on other cards: the wrapper must stop the server and exit 75.
       const decodeFile = path.join(f.entries, `${d.instances[1].name}.json`);

@@ -1,12 +1,12 @@
 /**
  * What the stack program registers, as the NPU model (npuModel.ts) needs it: built by the REAL
- * builders from a raw stack config, with the dependencies deploy.ts/PdInference.ts declare. Cards
+ * builders from a raw stack config, with the dependencies stack.ts/PdInference.ts declare. Cards
  * of an inventory pod come from its container command (--npus/--npu-node/--npu-owner), NPU units
  * from its resource requests, placement from nodeSelector and the hostname NotIn affinity.
  */
 import { validateStackConfig } from "../../components/config/validate";
 import { buildInstanceDeployment, type PdInputs } from "../../components/inference/builders";
-import { inventoryHostsOfConfig, reservationImagesOf } from "../../components/inference/deploy";
+import { inventoryHostsOf, reservationImagesOf } from "../../components/inference/npuOwnership";
 import { npuLedgerFile, npuLedgerOf, reservedNodesOf, type NpuLedger } from "../../components/inference/npuOwnership";
 import { buildNpuReservation, RESERVATION_IGNORE_CHANGES } from "../../components/inference/reservation";
 import { resolveInference } from "../../components/inference/topology";
@@ -69,14 +69,14 @@ export function planOf(raw: Record<string, unknown>, p: Protections = PROTECTED)
   const { deployments, problems } = resolveInference(config);
   if (problems.length) throw new Error(`invalid scenario topology: ${JSON.stringify(problems)}`);
   const acc = config.accelerator;
-  const avoid = p.antiAffinity ? inventoryHostsOfConfig(config) : [];
+  const avoid = p.antiAffinity ? inventoryHostsOf(resolveInference(config).deployments, config.inference.nodes) : [];
   const common = { namespace: config.cluster.namespace, accelerator: acc, imagePullPolicy: config.images.pullPolicy, claimName: "sfs-turbo", imagePullSecrets: [] };
   const out: Resource[] = [];
 
-  // NpuExclusivity: the ledger, then one reservation per inventory node in use (deploy.ts).
+  // NpuExclusivity: the ledger, then one reservation per inventory node in use (stack.ts).
   const used = reservedNodesOf(deployments, config.inference.nodes);
   if (used.length) out.push({ key: LEDGER_KEY, kind: "ledger", deps: [], spec: npuLedgerFile(deployments), pods: [], ledger: npuLedgerOf(deployments) });
-  const images = reservationImagesOf(config, deployments);
+  const images = reservationImagesOf(deployments, config.images.base);
   const tolerations = [...acc.tolerations, ...config.inference.inventoryTolerations];
   for (const node of p.reservation ? used : []) {
     const o = buildNpuReservation({ ...common, hostname: node.hostname, image: images[node.hostname], tolerations }) as any;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildPrePullDaemonSet, dockerConfigJson, uniqueImages } from "../../components/images/builders";
+import { buildPrePullDaemonSet, dockerConfigJson } from "../../components/images/builders";
 import { buildPersistentVolumeClaim, buildStaticPersistentVolume } from "../../components/storage/builders";
 import { validConfig } from "./helpers";
 
@@ -60,10 +60,6 @@ describe("image pre-pull DaemonSet", () => {
 
   it("refuses an empty image list", () => {
     expect(() => buildPrePullDaemonSet({ name: "p", namespace: "d", images: [], nodeSelector: {}, imagePullPolicy: "Always" })).toThrow(/no images/);
-  });
-
-  it("dedupes images in first-seen order", () => {
-    expect(uniqueImages(["a", "b"], ["b", "c", "a"])).toEqual(["a", "b", "c"]);
   });
 });
 

@@ -200,7 +200,7 @@ describe("messages", () => {
     const raw = inferenceRaw([{ ...MANUAL_1P1D, prefill: [{ node: "npu-node-18", devices: [1, 10] }], decode: [{ node: "npu-node-18", devices: [11, 0] }] }], [node], { accelerator: { npusPerNode: 16 } });
     expectIssue(raw, `${D}[0]`, /qwen-1p1d-prefill-0 \(devices 1,10 on 10.0.0.18\) and qwen-1p1d-decode-0 \(devices 11,0 on 10.0.0.18\) both get local_ranktable_10.0.0.18_110.json/);
     const t = { schedulerIP: "10.0.0.18", prefill: [{ hostIP: "10.0.0.18", port: 1, devices: [{ id: 1, ip: "a" }, { id: 10, ip: "b" }] }], decode: [{ hostIP: "10.0.0.18", port: 2, devices: [{ id: 11, ip: "c" }, { id: 0, ip: "d" }] }] };
-    expect(rankTableProblems(t).join()).not.toMatch(/\?/);
+    expect(rankTableProblems(t, [...t.prefill, ...t.decode].map((x) => x.port).join(",")).join()).not.toMatch(/\?/);
   });
   it("a scheduler-port clash is shown at the scheduler.port the user set too", () => {
     const d = { ...MANUAL_1P1D, prefill: [{ node: "npu-node-18", devices: [4, 5], port: 8100 }], scheduler: { port: 8100 } };

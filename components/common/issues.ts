@@ -25,3 +25,9 @@ export type FailedSections = ReadonlySet<string>;
 export function formatIssues(issues: readonly ConfigIssue[]): string {
   return issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n");
 }
+
+/** A problem found by a pure resolver (placement, ports), before it is formatted for the user. */
+export interface Problem {
+  path: Path;
+  message: string;
+}
