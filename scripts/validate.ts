@@ -3,7 +3,7 @@
  *   npm run validate -- Pulumi.dev.yaml [Pulumi.prod.yaml ...]
  * Exit 0 when every file is valid, 1 with every problem listed otherwise.
  */
-import { formatIssues, type ConfigIssue } from "../components/config/issues";
+import { formatIssues, type ConfigIssue } from "../components/common/issues";
 import { readStackFile } from "../components/config/stackFile";
 import { validateStackConfig } from "../components/config/validate";
 
