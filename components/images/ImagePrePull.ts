@@ -42,7 +42,7 @@ export class ImagePrePull extends pulumi.ComponentResource {
     );
     const ds = new k8s.apps.v1.DaemonSet(
       `${name}-daemonset`,
-      { metadata: prePullMetadata(name, args.namespace), spec: spec.apply((s) => s.spec as k8s.types.input.apps.v1.DaemonSetSpec) },
+      { metadata: prePullMetadata(name, args.namespace), spec: spec.apply((s) => s.spec) },
       childOptions(this, provider),
     );
     this.daemonSetName = ds.metadata.name;

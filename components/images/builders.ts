@@ -1,5 +1,5 @@
 /** Pure builders for image distribution: the pre-pull DaemonSet and the registry pull secret. */
-import type { KubeObject } from "../common/kube";
+import type { DaemonSetManifest } from "../common/kube";
 import { selectorLabels, standardLabels } from "../common/labels";
 
 export interface PrePullInputs {
@@ -19,7 +19,7 @@ export interface PrePullInputs {
  * waits for - completes only when every matching node holds every image. No extra image
  * (such as pause) is needed on air-gapped clusters.
  */
-export function buildPrePullDaemonSet(i: PrePullInputs): KubeObject {
+export function buildPrePullDaemonSet(i: PrePullInputs): DaemonSetManifest {
   if (i.images.length === 0) throw new Error("buildPrePullDaemonSet: no images to pull");
   const src = prePullLabelSource(i.name);
   const small = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };

@@ -50,7 +50,7 @@ export class NpuExclusivity extends pulumi.ComponentResource {
     // Updated in place (never replaced): running instances watch its mounted file.
     const ledger = new k8s.core.v1.ConfigMap(
       `${name}-ledger`,
-      buildNpuLedgerConfigMap(args.namespace, args.stackId, args.ledgerJson) as k8s.core.v1.ConfigMapArgs,
+      buildNpuLedgerConfigMap(args.namespace, args.stackId, args.ledgerJson),
       childOptions(this, provider, { dependsOn: args.dependsOn }),
     );
     this.reservations = {};
@@ -58,7 +58,7 @@ export class NpuExclusivity extends pulumi.ComponentResource {
       const object = buildNpuReservation({ ...args, hostname: node.hostname, image: args.images[node.hostname] });
       this.reservations[node.hostname] = new k8s.apps.v1.Deployment(
         `${name}-${node.hostname}`,
-        object as k8s.apps.v1.DeploymentArgs,
+        object,
         // An image upgrade must not recreate the reservation pod: its node's units would be free meanwhile.
         childOptions(this, provider, { dependsOn: [ledger, ...(args.dependsOn ?? [])], customTimeouts: RESERVATION_TIMEOUTS, ignoreChanges: RESERVATION_IGNORE_CHANGES }),
       );

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { WorkloadInputs } from "../common/workload";
 import { hostMountVolumes, INFERENCE_HOST_MOUNTS } from "../common/hostMounts";
-import { envList, type KubeObject } from "../common/kube";
+import { envList, type ConfigMapManifest, type DeploymentManifest, type NetworkPolicyManifest, type PodSpec, type ServiceManifest } from "../common/kube";
 import { avoidHosts } from "../common/placement";
 import type { Toleration } from "../common/schemas";
 import type { PdDeploymentConfig } from "./config";
@@ -86,7 +86,7 @@ export function rendezvousManifest(dep: ResolvedDeployment) {
   };
 }
 
-export function buildConfigMap(i: PdInputs): KubeObject {
+export function buildConfigMap(i: PdInputs): ConfigMapManifest {
   const dep = i.deployment;
   const topology = dep.rankTopology;
   const data: Record<string, string> = topology
@@ -209,7 +209,7 @@ function exclusivityVolumes(i: PdInputs) {
   };
 }
 
-function deploymentObject(i: PdInputs, role: Role, index: number, name: string, podSpec: Record<string, unknown>): KubeObject {
+function deploymentObject(i: PdInputs, role: Role, index: number, name: string, podSpec: PodSpec): DeploymentManifest {
   const dep = i.deployment.config.name;
   const labels = instanceLabels(dep, role, index);
   return {
@@ -236,7 +236,7 @@ function deploymentObject(i: PdInputs, role: Role, index: number, name: string, 
 }
 
 /** One prefill or decode instance. */
-export function buildInstanceDeployment(i: PdInputs, x: ResolvedInstance): KubeObject {
+export function buildInstanceDeployment(i: PdInputs, x: ResolvedInstance): DeploymentManifest {
   const d = i.deployment.config;
   const common = commonVolumes(i);
   const server = serverArgs(d, x.role, x.port, x.extraArgs);
@@ -308,7 +308,7 @@ export function noProxyOf(dep: ResolvedDeployment): string {
 }
 
 /** The CPU-only scheduler (api-server): the public endpoint; starts once every instance answers. */
-export function buildSchedulerDeployment(i: PdInputs): KubeObject {
+export function buildSchedulerDeployment(i: PdInputs): DeploymentManifest {
   const dep = i.deployment;
   const d = dep.config;
   const common = commonVolumes(i);
@@ -378,7 +378,7 @@ export function buildSchedulerDeployment(i: PdInputs): KubeObject {
 }
 
 /** ClusterIP Service of the scheduler's OpenAI endpoint (selectors work with hostNetwork pods too). */
-export function buildService(i: PdInputs): KubeObject {
+export function buildService(i: PdInputs): ServiceManifest {
   const dep = i.deployment;
   return {
     apiVersion: "v1",
@@ -396,7 +396,7 @@ export function buildService(i: PdInputs): KubeObject {
  * Instance ports accept traffic only from the scheduler (and the deployment's own P/D pods).
  * Most CNIs do not isolate hostNetwork pods: see docs/pd-inference.md.
  */
-export function buildNetworkPolicy(i: PdInputs): KubeObject {
+export function buildNetworkPolicy(i: PdInputs): NetworkPolicyManifest {
   const dep = i.deployment;
   const name = dep.config.name;
   const scheduler = instanceSelector(name, "scheduler");

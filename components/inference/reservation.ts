@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { AcceleratorConfig } from "../common/accelerator";
 import { DNS1123_SUBDOMAIN, MAX_LABEL } from "../common/names";
-import type { KubeObject } from "../common/kube";
+import type { ConfigMapManifest, DeploymentManifest } from "../common/kube";
 import { selectorLabels, standardLabels } from "../common/labels";
 import type { Toleration } from "../common/schemas";
 
@@ -40,7 +40,7 @@ export function reservationNameOf(hostname: string): string {
   return `npu-reservation-${createHash("sha256").update(hostname).digest("hex").slice(0, 12)}`;
 }
 
-export function buildNpuLedgerConfigMap(namespace: string, stackId: string, ledgerJson: string): KubeObject {
+export function buildNpuLedgerConfigMap(namespace: string, stackId: string, ledgerJson: string): ConfigMapManifest {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -70,7 +70,7 @@ export interface ReservationInputs {
  * then has no card of that node left to give any other pod (training jobs, other tools' pods),
  * while the inventory instances, which request none, open their own cards by path.
  */
-export function buildNpuReservation(i: ReservationInputs): KubeObject {
+export function buildNpuReservation(i: ReservationInputs): DeploymentManifest {
   const name = reservationNameOf(i.hostname);
   const src = { name: "npu-reservation", instance: name, component: "npu-exclusivity" };
   const npus = { [i.accelerator.resourceName]: String(i.accelerator.npusPerNode) };

@@ -31,12 +31,12 @@ export class SfsTurboVolume extends pulumi.ComponentResource {
     let pv: k8s.core.v1.PersistentVolume | undefined;
     let pvc: k8s.core.v1.PersistentVolumeClaim | undefined;
     if (v.type === "static") {
-      pv = new k8s.core.v1.PersistentVolume(`${name}-pv`, buildStaticPersistentVolume(v) as k8s.core.v1.PersistentVolumeArgs, childOptions(this, provider, safety));
+      pv = new k8s.core.v1.PersistentVolume(`${name}-pv`, buildStaticPersistentVolume(v), childOptions(this, provider, safety));
     }
     if (v.type !== "existing") {
       pvc = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-pvc`,
-        buildPersistentVolumeClaim(v, args.namespace) as k8s.core.v1.PersistentVolumeClaimArgs,
+        buildPersistentVolumeClaim(v, args.namespace),
         childOptions(this, provider, { ...safety, dependsOn: pv ? [pv] : [] }),
       );
     }

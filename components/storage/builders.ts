@@ -1,6 +1,6 @@
 /** Pure builders for SFS Turbo volumes through CCE's Everest CSI driver. */
 import { standardLabels } from "../common/labels";
-import type { KubeObject } from "../common/kube";
+import type { PersistentVolumeClaimManifest, PersistentVolumeManifest } from "../common/kube";
 import { claimNameOf, type VolumeConfig } from "./config";
 
 export const SFS_TURBO_CSI_DRIVER = "sfsturbo.csi.everest.io";
@@ -11,7 +11,7 @@ function labelsOf(v: VolumeConfig) {
 }
 
 /** Static PV for an existing SFS Turbo share (CCE's documented static PV shape). */
-export function buildStaticPersistentVolume(v: Extract<VolumeConfig, { type: "static" }>): KubeObject {
+export function buildStaticPersistentVolume(v: Extract<VolumeConfig, { type: "static" }>): PersistentVolumeManifest {
   return {
     apiVersion: "v1",
     kind: "PersistentVolume",
@@ -40,7 +40,7 @@ export function buildStaticPersistentVolume(v: Extract<VolumeConfig, { type: "st
 }
 
 /** The claim workloads mount: bound to the static PV, or provisioned by a sub-path StorageClass. */
-export function buildPersistentVolumeClaim(v: Exclude<VolumeConfig, { type: "existing" }>, namespace: string): KubeObject {
+export function buildPersistentVolumeClaim(v: Exclude<VolumeConfig, { type: "existing" }>, namespace: string): PersistentVolumeClaimManifest {
   const isStatic = v.type === "static";
   return {
     apiVersion: "v1",

@@ -2,12 +2,13 @@
  * Pure builders for the manual's Volcano training job (SPEC §3): the ConfigMap the CCE Volcano
  * plugin fills with the HCCL rank table, and the batch.volcano.sh/v1alpha1 Job.
  */
-import { envList, type KubeObject } from "../common/kube";
+import { envList, type ConfigMapManifest, type EnvVar } from "../common/kube";
 import { hostMountVolumes, TRAINING_HOST_MOUNTS } from "../common/hostMounts";
 import { standardLabels } from "../common/labels";
 import { avoidHosts } from "../common/placement";
 import type { WorkloadInputs } from "../common/workload";
 import type { TrainingJobConfig } from "./config";
+import type { VolcanoJobManifest, VolcanoTask } from "./volcanoJob";
 import { rankTableConfigMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
 
 export const RING_CONTROLLER_LABEL = "ring-controller.cce";
@@ -22,7 +23,7 @@ export interface TrainingJobInputs extends WorkloadInputs {
 }
 
 /** The ConfigMap the CCE Volcano plugin rewrites with the rank table once the pods are placed. */
-export function buildTrainingConfigMap(i: TrainingJobInputs): KubeObject {
+export function buildTrainingConfigMap(i: TrainingJobInputs): ConfigMapManifest {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -42,7 +43,7 @@ function jobLabels(job: TrainingJobConfig) {
 /** Environment: the manual's three variables, then distributed-training and troubleshooting knobs. */
 function trainingEnv(i: TrainingJobInputs, rankOffset: number) {
   const { job } = i;
-  const env: object[] = [
+  const env: EnvVar[] = [
     { name: "name", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
     { name: "ip", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
     { name: "framework", value: "PyTorch" },
@@ -81,7 +82,7 @@ export function trainingCommand(job: TrainingJobConfig): string {
   return prelude.length ? [...prelude, job.command].join("; ") : job.command;
 }
 
-function podTemplate(i: TrainingJobInputs, rankOffset: number) {
+function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["template"] {
   const { job, accelerator } = i;
   const npus = String(job.npus ?? accelerator.npusPerNode);
   const host = hostMountVolumes(TRAINING_HOST_MOUNTS);
@@ -140,7 +141,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number) {
 }
 
 /** The Volcano Job: task "main" (1 pod) and, for N nodes, task "work" (N-1 pods). */
-export function buildVolcanoJob(i: TrainingJobInputs): KubeObject {
+export function buildVolcanoJob(i: TrainingJobInputs): VolcanoJobManifest {
   const { job, accelerator } = i;
   const tasks: { name: string; replicas: number; rankOffset: number }[] = [{ name: TRAINING_TASK_NAMES.master, replicas: 1, rankOffset: 0 }];
   if (job.nodes > 1) tasks.push({ name: TRAINING_TASK_NAMES.worker, replicas: job.nodes - 1, rankOffset: 1 });

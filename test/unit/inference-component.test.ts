@@ -47,7 +47,7 @@ function component(config: StackConfig, index: number) {
   const dep = resolveInference(config).deployments[index];
   new PdInference(
     dep.config.name,
-    { deployment: dep, namespace: "default", accelerator: config.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs-claim", stackId: "examples-0123abcd" },
+    { deployment: dep, namespace: "default", accelerator: config.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs-claim", stackId: "examples-0123abcd", inventoryHosts: [], inventoryTolerations: [] },
     { transformations: [record as any] },
   );
   return opts;
