@@ -1,40 +1,41 @@
 /**
- * Pure builders of one P/D deployment's Kubernetes objects (SPEC §4 on Kubernetes): the
- * rank-table/rendezvous ConfigMap, one Deployment per prefill/decode instance, the CPU-only
- * scheduler Deployment, its Service and a NetworkPolicy. Shared data (the global table, the
- * instance list) lives only in the ConfigMap and the scheduler, never in every pod template,
- * so adding an instance leaves the other instances' Deployments untouched.
+ * Pure builders of one P/D deployment's Kubernetes objects: the rank-table/rendezvous ConfigMap,
+ * one Deployment per prefill/decode instance, the CPU-only scheduler Deployment, its Service and
+ * a NetworkPolicy. What differs between the NPU assignment modes (placement, the wrapper's command,
+ * env, volumes) comes from one strategy per mode (modes/). Shared data (the global table, the
+ * instance list) lives only in the ConfigMap and the scheduler, never in every pod template, so
+ * adding an instance leaves the other instances' Deployments untouched.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { WorkloadInputs } from "../common/workload";
 import { hostMountVolumes, INFERENCE_HOST_MOUNTS } from "../common/hostMounts";
-import { envList, type ConfigMapManifest, type DeploymentManifest, type NetworkPolicyManifest, type PodSpec, type ServiceManifest } from "../common/kube";
-import { avoidHosts } from "../common/placement";
+import { envList, type ConfigMapManifest, type Container, type DeploymentManifest, type NetworkPolicyManifest, type PodSpec, type ServiceManifest } from "../common/kube";
 import type { Toleration } from "../common/schemas";
+import type { WorkloadInputs } from "../common/workload";
 import type { PdDeploymentConfig } from "./config";
+import { devicePluginMode } from "./modes/devicePlugin";
+import { inventoryMode } from "./modes/inventory";
+import type { ModeStrategy, PodParts } from "./modes/podParts";
+import { resourcesOf, useOpenAIEnv, workDirOf } from "./modes/shared";
 import {
-  pdConfigMapNameOf,
   DEPLOYMENT_LABEL,
   instanceLabels,
   instanceSelector,
-  MANIFEST_KEY,
   networkPolicyNameOf,
   PATHS,
+  pdConfigMapNameOf,
   RENDEZVOUS_SCRIPT,
-  rendezvousDirOf,
   serviceNameOf,
   type Role,
 } from "./names";
-import { globalFileName, hostLocalFileName, localFileName, rankTableFiles, type RankServer } from "./ranktable";
-import { LEDGER_KEY, ledgerConfigMapNameOf, NPU_PATHS } from "./reservation";
 import { nodePortsOf, type ResolvedDeployment, type ResolvedInstance } from "./topology";
 
 /** The wrapper script, shipped in the ConfigMap (read once, at program start). */
 export const RENDEZVOUS_SOURCE = fs.readFileSync(path.join(__dirname, RENDEZVOUS_SCRIPT), "utf8");
 
-/** image: deployment.image or images.base; claimName: the SFS Turbo volume with the weights. */
+/** Everything the builders of one deployment need. image: deployment.image or images.base; claimName: the SFS Turbo volume with the weights. */
 export interface PdInputs extends WorkloadInputs {
+  /** The resolved deployment (placement and ports decided by resolveInference). */
   deployment: ResolvedDeployment;
   /** Hostnames of inventory-mode nodes (all of inference.nodes): device-plugin pods stay off them. */
   inventoryHosts: string[];
@@ -44,8 +45,7 @@ export interface PdInputs extends WorkloadInputs {
   inventoryTolerations: Toleration[];
 }
 
-const SCRIPT = `${PATHS.config}/${RENDEZVOUS_SCRIPT}`;
-const workDirOf = (d: PdDeploymentConfig) => d.workDir ?? d.mountPath;
+const modeOf = (i: PdInputs): ModeStrategy => (i.deployment.config.mode === "inventory" ? inventoryMode : devicePluginMode);
 
 /** The manual's start command (an argv, no shell quoting needed). */
 export function serverArgs(d: PdDeploymentConfig, role: Role, port: number, instanceArgs: string[] = []): string[] {
@@ -70,45 +70,13 @@ export function serverArgs(d: PdDeploymentConfig, role: Role, port: number, inst
   return [...args, ...v.extraArgs, ...instanceArgs];
 }
 
-/** The rank-table server of an inventory instance. */
-function rankServer(x: ResolvedInstance): RankServer {
-  return { hostIP: x.node!.hostIP, port: x.port, devices: x.devices!.map((id) => ({ id, ip: x.node!.deviceIPs[String(id)] })) };
-}
-
-/** The declared instance list the rendezvous assembles from (device-plugin mode). */
-export function rendezvousManifest(dep: ResolvedDeployment) {
-  return {
-    deployment: dep.config.name,
-    // Every instance's annotation must list exactly this many cards.
-    tensor_parallel_size: dep.config.tensorParallelSize,
-    scheduler: { name: dep.scheduler.name, port: dep.scheduler.port },
-    instances: dep.instances.map((x) => ({ name: x.name, role: x.role, index: x.index, port: x.port })),
-  };
-}
-
 export function buildConfigMap(i: PdInputs): ConfigMapManifest {
   const dep = i.deployment;
-  const topology = dep.rankTopology;
-  const data: Record<string, string> = topology
-    ? { ...rankTableFiles(topology) }
-    : { [MANIFEST_KEY]: JSON.stringify(rendezvousManifest(dep), null, 2) + "\n" };
-  data[RENDEZVOUS_SCRIPT] = RENDEZVOUS_SOURCE;
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: { name: pdConfigMapNameOf(dep.config.name), namespace: i.namespace, labels: instanceLabels(dep.config.name, "scheduler") },
-    data,
-  };
-}
-
-
-const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
-
-function resourcesOf(rl: PdDeploymentConfig["resources"], npus?: { name: string; count: number }) {
-  const extra = npus ? { [npus.name]: String(npus.count) } : {};
-  return {
-    requests: { cpu: rl.cpu.request, memory: rl.memory.request, ...extra },
-    limits: { cpu: rl.cpu.limit, memory: rl.memory.limit, ...extra },
+    data: { ...modeOf(i).configMapData(i), [RENDEZVOUS_SCRIPT]: RENDEZVOUS_SOURCE },
   };
 }
 
@@ -117,15 +85,6 @@ function tcpProbes(port: number) {
     // Loading weights takes minutes: the startup probe allows 30 min before liveness applies.
     startupProbe: { tcpSocket: { port }, periodSeconds: 10, failureThreshold: 180 },
     readinessProbe: { tcpSocket: { port }, periodSeconds: 10, failureThreshold: 3 },
-  };
-}
-
-/** Device nodes of inventory mode: the manual's `--device` list. */
-function deviceVolumes(devices: number[]) {
-  const devs = [...devices.map((d) => ({ name: `davinci${d}`, path: `/dev/davinci${d}` })), { name: "davinci-manager", path: "/dev/davinci_manager" }, { name: "devmm-svm", path: "/dev/devmm_svm" }, { name: "hisi-hdc", path: "/dev/hisi_hdc" }];
-  return {
-    volumes: devs.map((d) => ({ name: d.name, hostPath: { path: d.path, type: "CharDevice" } })),
-    volumeMounts: devs.map((d) => ({ name: d.name, mountPath: d.path })),
   };
 }
 
@@ -143,69 +102,26 @@ function commonVolumes(i: PdInputs) {
   };
 }
 
-/** Device-plugin mode: the pod's annotations (downward API) and an emptyDir for the assembled tables. */
-function rendezvousVolumes() {
+/** The container every P/D pod runs: the image in the work dir, its port probed. */
+function baseContainer(i: PdInputs, name: Role, port: number) {
   return {
-    volumes: [
-      { name: "podinfo", downwardAPI: { items: [{ path: "annotations", fieldRef: { fieldPath: "metadata.annotations" } }] } },
-      { name: "ranktable", emptyDir: {} },
-    ],
-    volumeMounts: [
-      { name: "podinfo", mountPath: PATHS.podInfo, readOnly: true },
-      { name: "ranktable", mountPath: PATHS.tables },
-    ],
+    name,
+    image: i.image,
+    imagePullPolicy: i.imagePullPolicy,
+    workingDir: workDirOf(i.deployment.config),
+    ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+    ...tcpProbes(port),
   };
 }
 
-function rendezvousCommand(i: PdInputs, name: string, server: string[]): string[] {
-  const d = i.deployment.config;
-  return [
-    "python3", SCRIPT, "run",
-    "--manifest", `${PATHS.config}/${MANIFEST_KEY}`,
-    "--instance", name,
-    "--dir", rendezvousDirOf(workDirOf(d), i.namespace, i.stackId, d.name),
-    "--out", PATHS.tables,
-    "--annotations", `${PATHS.podInfo}/annotations`,
-    "--annotation-key", i.accelerator.deviceAnnotation,
-    "--", ...server,
-  ];
-}
-
-/** Device-plugin pods stay off inventory nodes (their cards are handed out by hand). */
-function avoidInventory(i: PdInputs) {
-  return avoidHosts(i.inventoryHosts);
-}
-
-/** Tolerations of a pod: the accelerator's, plus inventoryTolerations on inventory nodes. */
-function tolerationsOf(i: PdInputs, onInventoryNode: boolean) {
-  const all = [...i.accelerator.tolerations, ...(onInventoryNode ? i.inventoryTolerations : [])];
-  return all.length ? { tolerations: all } : {};
-}
-
-/**
- * Inventory mode: the instance takes a lock per card on its node and checks the stack's NPU
- * ledger before and while it runs (rendezvous.py run-static; docs/npu-exclusivity.md).
- */
-function exclusivityArgs(x: ResolvedInstance): string[] {
-  return [
-    "--npu-node", x.node!.hostname,
-    "--npu-owner", x.name,
-    "--npus", x.devices!.join(","),
-    "--ledger", `${NPU_PATHS.ledgerDir}/${LEDGER_KEY}`,
-    "--lock-dir", NPU_PATHS.lockDir,
-  ];
-}
-
-function exclusivityVolumes(i: PdInputs) {
+/** A pod spec from the mode's parts: its placement, init containers and volumes before the shared ones. */
+function podSpecOf(i: PdInputs, parts: PodParts, container: Container): PodSpec {
+  const common = commonVolumes(i);
   return {
-    volumes: [
-      { name: "npu-ledger", configMap: { name: ledgerConfigMapNameOf(i.stackId) } },
-      { name: "npu-locks", hostPath: { path: NPU_PATHS.lockDir, type: "DirectoryOrCreate" } },
-    ],
-    volumeMounts: [
-      { name: "npu-ledger", mountPath: NPU_PATHS.ledgerDir, readOnly: true },
-      { name: "npu-locks", mountPath: NPU_PATHS.lockDir },
-    ],
+    ...parts.placement,
+    ...(parts.initContainers ? { initContainers: parts.initContainers } : {}),
+    containers: [{ ...container, volumeMounts: [...parts.volumeMounts, ...common.volumeMounts] }],
+    volumes: [...parts.volumes, ...common.volumes],
   };
 }
 
@@ -238,67 +154,20 @@ function deploymentObject(i: PdInputs, role: Role, index: number, name: string, 
 /** One prefill or decode instance. */
 export function buildInstanceDeployment(i: PdInputs, x: ResolvedInstance): DeploymentManifest {
   const d = i.deployment.config;
-  const common = commonVolumes(i);
-  const server = serverArgs(d, x.role, x.port, x.extraArgs);
-  const npus = { name: i.accelerator.resourceName, count: d.tensorParallelSize };
-  const useOpenAI = { name: "USE_OPENAI", value: d.scheduler.useOpenAI ? "1" : "0" };
-  const container = {
-    name: x.role,
-    image: i.image,
-    imagePullPolicy: i.imagePullPolicy,
-    workingDir: workDirOf(d),
-    ports: [{ name: "http", containerPort: x.port, protocol: "TCP" }],
-    ...tcpProbes(x.port),
-  };
-  const topology = i.deployment.rankTopology;
-  if (topology) {
-    const globalPath = `${PATHS.config}/${globalFileName(topology)}`;
-    const localPath = `${PATHS.config}/${localFileName(rankServer(x))}`;
-    const devices = deviceVolumes(x.devices!);
-    const exclusive = exclusivityVolumes(i);
-    return deploymentObject(i, x.role, x.index, x.name, {
-      nodeSelector: { ...i.accelerator.nodeSelector, "kubernetes.io/hostname": x.node!.hostname },
-      ...tolerationsOf(i, true),
-      containers: [
-        {
-          ...container,
-          command: ["python3", SCRIPT, "run-static", "--watch", globalPath, "--watch", localPath, ...exclusivityArgs(x), "--", ...server],
-          env: [
-            { name: "GLOBAL_RANK_TABLE_FILE_PATH", value: globalPath },
-            { name: "RANK_TABLE_FILE_PATH", value: localPath },
-            useOpenAI,
-            // The process uses exactly its cards; privileged is needed to open them by path.
-            { name: "ASCEND_RT_VISIBLE_DEVICES", value: x.devices!.join(",") },
-            ...envList(d.env),
-          ],
-          // No NPU request: the node's reservation pod holds every unit, so the device plugin
-          // gives no card of this node to anyone; the cards are this instance's by the ledger.
-          resources: resourcesOf(d.resources),
-          // The device plugin would mount the cards it picks, not these: opening explicit
-          // /dev/davinciN needs the device cgroup that only privileged grants.
-          securityContext: { privileged: true },
-          volumeMounts: [...devices.volumeMounts, ...exclusive.volumeMounts, ...common.volumeMounts],
-        },
-      ],
-      volumes: [...devices.volumes, ...exclusive.volumes, ...common.volumes],
-    });
-  }
-  const rdv = rendezvousVolumes();
-  return deploymentObject(i, x.role, x.index, x.name, {
-    nodeSelector: i.accelerator.nodeSelector,
-    ...avoidInventory(i),
-    ...tolerationsOf(i, false),
-    containers: [
-      {
-        ...container,
-        command: rendezvousCommand(i, x.name, server),
-        env: [fieldEnv("POD_UID", "metadata.uid"), fieldEnv("HOST_IP", "status.hostIP"), useOpenAI, ...envList(d.env)],
-        resources: resourcesOf(d.resources, npus),
-        volumeMounts: [...rdv.volumeMounts, ...common.volumeMounts],
-      },
-    ],
-    volumes: [...rdv.volumes, ...common.volumes],
-  });
+  const parts = modeOf(i).instance(i, x, serverArgs(d, x.role, x.port, x.extraArgs));
+  return deploymentObject(
+    i,
+    x.role,
+    x.index,
+    x.name,
+    podSpecOf(i, parts, {
+      ...baseContainer(i, x.role, x.port),
+      command: parts.command,
+      env: [...parts.env, ...envList(d.env)],
+      resources: parts.resources,
+      ...(parts.securityContext ? { securityContext: parts.securityContext } : {}),
+    }),
+  );
 }
 
 /** no_proxy of the scheduler: localhost, 127.0.0.1, extra hosts and the P/D host IPs where known. */
@@ -311,70 +180,21 @@ export function noProxyOf(dep: ResolvedDeployment): string {
 export function buildSchedulerDeployment(i: PdInputs): DeploymentManifest {
   const dep = i.deployment;
   const d = dep.config;
-  const common = commonVolumes(i);
-  const server = serverArgs(d, "scheduler", dep.scheduler.port);
-  const env = [
-    { name: "NODE_PORTS", value: nodePortsOf(dep) },
-    { name: "USE_OPENAI", value: d.scheduler.useOpenAI ? "1" : "0" },
-    { name: "no_proxy", value: noProxyOf(dep) },
-  ];
-  const container = {
-    name: "scheduler",
-    image: i.image,
-    imagePullPolicy: i.imagePullPolicy,
-    workingDir: workDirOf(d),
-    ports: [{ name: "http", containerPort: dep.scheduler.port, protocol: "TCP" }],
-    ...tcpProbes(dep.scheduler.port),
-    // No NPU request: the scheduler is CPU-only.
-    resources: resourcesOf(d.scheduler.resources),
-  };
-  const topology = dep.rankTopology;
-  if (topology) {
-    const globalPath = `${PATHS.config}/${globalFileName(topology)}`;
-    const hostPath = `${PATHS.config}/${hostLocalFileName(topology.schedulerIP)}`;
-    const targets = dep.instances.map((x) => `${x.node!.hostIP}:${x.port}`);
-    return deploymentObject(i, "scheduler", 0, dep.scheduler.name, {
-      nodeSelector: { "kubernetes.io/hostname": dep.scheduler.node!.hostname },
-      ...tolerationsOf(i, true),
-      // After a restart (no Pulumi ordering then), wait until every P/D instance answers.
-      initContainers: [
-        {
-          name: "wait-instances",
-          image: i.image,
-          imagePullPolicy: i.imagePullPolicy,
-          command: ["python3", SCRIPT, "wait-ports", ...targets],
-          resources: resourcesOf(d.scheduler.resources),
-          volumeMounts: [{ name: "pd-config", mountPath: PATHS.config, readOnly: true }],
-        },
-      ],
-      containers: [
-        {
-          ...container,
-          command: ["python3", SCRIPT, "run-static", "--watch", globalPath, "--", ...server],
-          env: [{ name: "GLOBAL_RANK_TABLE_FILE_PATH", value: globalPath }, { name: "RANK_TABLE_FILE_PATH", value: hostPath }, ...env, ...envList(d.env)],
-          volumeMounts: common.volumeMounts,
-        },
-      ],
-      volumes: common.volumes,
-    });
-  }
-  const rdv = rendezvousVolumes();
-  return deploymentObject(i, "scheduler", 0, dep.scheduler.name, {
-    nodeSelector: i.accelerator.nodeSelector,
-    ...avoidInventory(i),
-    ...tolerationsOf(i, false),
-    containers: [
-      {
-        ...container,
-        // The rendezvous registers this host, assembles the tables, waits for every instance's
-        // port, then starts the server; NODE_PORTS and no_proxy (with the P/D IPs) are set by it too.
-        command: rendezvousCommand(i, dep.scheduler.name, server),
-        env: [fieldEnv("POD_UID", "metadata.uid"), fieldEnv("HOST_IP", "status.hostIP"), ...env, ...envList(d.env)],
-        volumeMounts: [...rdv.volumeMounts, ...common.volumeMounts],
-      },
-    ],
-    volumes: [...rdv.volumes, ...common.volumes],
-  });
+  const parts = modeOf(i).scheduler(i, serverArgs(d, "scheduler", dep.scheduler.port));
+  const shared = [{ name: "NODE_PORTS", value: nodePortsOf(dep) }, useOpenAIEnv(d), { name: "no_proxy", value: noProxyOf(dep) }];
+  return deploymentObject(
+    i,
+    "scheduler",
+    0,
+    dep.scheduler.name,
+    podSpecOf(i, parts, {
+      ...baseContainer(i, "scheduler", dep.scheduler.port),
+      // No NPU request: the scheduler is CPU-only.
+      resources: resourcesOf(d.scheduler.resources),
+      command: parts.command,
+      env: [...parts.env, ...shared, ...envList(d.env)],
+    }),
+  );
 }
 
 /** ClusterIP Service of the scheduler's OpenAI endpoint (selectors work with hostNetwork pods too). */

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach } from "vitest";
 import { createHash } from "node:crypto";
-import { rendezvousManifest } from "../../components/inference/builders";
+import { rendezvousManifest } from "../../components/inference/modes/devicePlugin";
 import type { ResolvedDeployment } from "../../components/inference/topology";
 
 export const ANNOTATION = "cce.kubectl.kubernetes.io/ascend-1980-configuration";
