@@ -63,7 +63,7 @@ describe.sequential("inventory-mode example stack", () => {
     });
     const p = await previewOps(s);
     expect(p.changed["qwen-2p2d-decode-1"]).toBe("create");
-    expect(p.changed["qwen-2p2d-ranktable"]).toBeDefined();
+    expect(p.changed["qwen-2p2d-ranktable"]).toBe("update");
     expect(p.changed["qwen-2p2d-scheduler"]).toBe("update");
     // The NPU ledger gives cards 6,7 to the new instance (updated in place, before it starts).
     expect(p.changed["npu-exclusivity-ledger"]).toBe("update");

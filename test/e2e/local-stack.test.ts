@@ -40,7 +40,7 @@ describe.sequential("local example stack", () => {
     expect(pods).toHaveLength(1);
     const devices = JSON.parse(pods[0].metadata.annotations["cce.kubectl.kubernetes.io/ascend-1980-configuration"]).devices;
     expect(devices).toHaveLength(2);
-    expect(r.outputs.inference["qwen-pd"]).toBeDefined();
+    expect(r.outputs.inference["qwen-pd"]).toMatchObject({ endpoint: "qwen-pd.e2e-local.svc.cluster.local:9000", nodePorts: "8088,8089" });
     expect(r.outputs.trainingJobs["llama2-pretrain"]).toEqual({ job: "llama2-pretrain", configMap: "configmap1980-llama2-pretrain" });
     const ds = JSON.parse(s.kubectl("get", "daemonset", "image-prepull", "-o", "json"));
     const npuNodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n");

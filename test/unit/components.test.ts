@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { installMocks, registered, settled, valueOf, childrenOf } from "./mocks";
+import { installMocks, nameOf, recorder, registered, settled, valueOf } from "./mocks";
 import { validConfig } from "./helpers";
 
 installMocks();
@@ -26,7 +26,16 @@ describe("the whole stack", () => {
     expect(await valueOf(outputs.trainingJobs.vc2.job)).toBe("vc2");
     await settled();
     const kube = registered.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
-    expect(kube.length).toBeGreaterThan(0);
+    // namespace-less stack: PV + PVC, the pre-pull DaemonSet, and per job a ConfigMap and a Volcano Job
+    expect(kube.map((r) => r.type).sort()).toEqual([
+      "kubernetes:apps/v1:DaemonSet",
+      "kubernetes:batch.volcano.sh/v1alpha1:Job",
+      "kubernetes:batch.volcano.sh/v1alpha1:Job",
+      "kubernetes:core/v1:ConfigMap",
+      "kubernetes:core/v1:ConfigMap",
+      "kubernetes:core/v1:PersistentVolume",
+      "kubernetes:core/v1:PersistentVolumeClaim",
+    ]);
     for (const r of kube) expect(r.provider, `${r.type} ${r.name}`).toMatch(/::pulumi:providers:kubernetes::test-k8s::/);
     expect(byType("pulumi:providers:kubernetes").map((r) => r.name)).toEqual(["test-k8s"]);
     expect(registered.map((r) => r.type)).toEqual(
@@ -40,17 +49,25 @@ describe("the whole stack", () => {
   });
 
   it("keeps the registry password a secret in the pull secret", async () => {
-    const { secret } = await import("@pulumi/pulumi");
-    const config = validConfig({ registry: { server: "swr.example.com", username: "cn-southwest-2@AK" } }, { registryPassword: "secret" });
-    stackModule.deployStack(config, { registryPassword: secret("hunter2") });
-    await settled();
-    const pullSecret = byType("kubernetes:core/v1:Secret")[0];
-    expect(pullSecret.inputs.type).toBe("kubernetes.io/dockerconfigjson");
-    // The engine receives stringData wrapped as a secret (the SDK's secret signature), never as plain data.
-    const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-    expect(pullSecret.inputs.stringData[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
-    const docker = JSON.parse(pullSecret.inputs.stringData.value[".dockerconfigjson"]);
+    const pulumi = await import("@pulumi/pulumi");
+    const images = await import("../../components/images/RegistryPullSecret");
+    const { transformation, seen } = recorder();
+    new images.RegistryPullSecret(
+      "registry",
+      { server: "swr.example.com", username: "cn-southwest-2@AK", password: pulumi.secret("hunter2"), secretName: "swr-pull-secret", namespace: "default" },
+      { transformations: [transformation] },
+    );
+    const secret = seen["registry-secret"];
+    expect(secret.props.type).toBe("kubernetes.io/dockerconfigjson");
+    // The docker config reaches the engine only as a Pulumi secret, and the provider's outputs stay secret too.
+    const dockerConfig = secret.props.stringData[".dockerconfigjson"];
+    expect(await pulumi.isSecret(dockerConfig)).toBe(true);
+    expect(secret.opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["data", "stringData"]));
+    const docker = JSON.parse(await valueOf<string>(dockerConfig));
     expect(docker.auths["swr.example.com"]).toMatchObject({ username: "cn-southwest-2@AK", password: "hunter2" });
+    const config = validConfig({ registry: { server: "swr.example.com", username: "cn-southwest-2@AK" } }, { registryPassword: "secret" });
+    stackModule.deployStack(config, { registryPassword: pulumi.secret("hunter2") });
+    await settled();
     const pod = byType("kubernetes:batch.volcano.sh/v1alpha1:Job")[0].inputs.spec.tasks[0].template.spec;
     expect(pod.imagePullSecrets).toEqual([{ name: "swr-pull-secret" }]);
   });
@@ -69,9 +86,19 @@ describe("training image build", () => {
     const image = registered.find((r) => r.type === "docker:index/image:Image")!;
     expect(image.inputs.imageName).toBe("swr.example.com/org/train:v1");
     expect(image.inputs.build).toMatchObject({ platform: "linux/arm64", args: { BASE_IMAGE: config.images.base } });
-    // The registry block reaches the engine as a secret as a whole (it holds the password).
-    expect(image.inputs.registry["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
-    expect(image.inputs.registry.value).toEqual({ server: "swr.example.com", username: "u", password: "hunter2" });
+    // The registry block holds the password: it reaches the engine as a secret.
+    const pulumi = await import("@pulumi/pulumi");
+    const { TrainingImage } = await import("../../components/images/TrainingImage");
+    const { transformation, seen } = recorder();
+    const b = config.images.build;
+    new TrainingImage(
+      "image-alone",
+      { repository: b.repository!, tag: b.tag, context: b.context, dockerfile: b.dockerfile, platform: b.platform, args: b.args, baseImage: config.images.base, registry: { server: "swr.example.com", username: "u", password: secret("hunter2") } },
+      { transformations: [transformation] },
+    );
+    const registry = pulumi.output(seen["image-alone-image"].props.registry);
+    expect(await pulumi.isSecret(registry)).toBe(true);
+    expect(await valueOf(registry)).toEqual({ server: "swr.example.com", username: "u", password: "hunter2" });
     expect(registered.some((r) => r.type === "ascend:images:TrainingImage")).toBe(true);
     const job = byType("kubernetes:batch.volcano.sh/v1alpha1:Job")[0];
     expect(job.inputs.spec.tasks[0].template.spec.containers[0].image).toBe("swr.example.com/org/train:v1");
@@ -97,28 +124,31 @@ describe("render mode", () => {
 describe("SfsTurboVolume", () => {
   it("protects the PV and PVC by default", async () => {
     const volume = validConfig().storage.volumes[0];
-    const v = new storage.SfsTurboVolume("sfs", { volume, namespace: "default" });
+    const { transformation, seen } = recorder();
+    const v = new storage.SfsTurboVolume("sfs", { volume, namespace: "default" }, { transformations: [transformation] });
     expect(await valueOf(v.claimName)).toBe("sfs-turbo");
-    const kids = childrenOf(v);
-    expect(kids.map((k) => k.__name)).toEqual(["sfs-pv", "sfs-pvc"]);
-    for (const k of kids) expect(k.__protect).toBe(true);
+    expect(Object.keys(seen)).toEqual(["sfs", "sfs-pv", "sfs-pvc"]);
+    for (const k of ["sfs-pv", "sfs-pvc"]) expect(seen[k].opts).toMatchObject({ protect: true, retainOnDelete: true });
   });
 
   it("lets allowDestroy lift the protection", () => {
     const volume = validConfig({ storage: { volumes: [{ name: "sfs-turbo", type: "static", shareId: "s", exportLocation: "a:/", allowDestroy: true }] } }).storage.volumes[0];
-    const v = new storage.SfsTurboVolume("sfs2", { volume, namespace: "default" });
-    for (const k of childrenOf(v)) expect(k.__protect).toBe(false);
+    const { transformation, seen } = recorder();
+    new storage.SfsTurboVolume("sfs2", { volume, namespace: "default" }, { transformations: [transformation] });
+    for (const k of ["sfs2-pv", "sfs2-pvc"]) expect(seen[k].opts.protect).toBe(false);
   });
 
   it("creates nothing for an existing claim, and only a claim for a sub-path volume", async () => {
     const [existing, subpath] = validConfig({
       storage: { volumes: [{ name: "sfs-turbo", type: "existing", claimName: "cce-sfs" }, { name: "scratch", type: "subpath", storageClassName: "sfsturbo-subpath" }] },
     }).storage.volumes;
-    const e = new storage.SfsTurboVolume("e", { volume: existing, namespace: "default" });
-    const s = new storage.SfsTurboVolume("s", { volume: subpath, namespace: "default" });
-    expect(childrenOf(e)).toHaveLength(0);
+    const re = recorder();
+    const rs = recorder();
+    const e = new storage.SfsTurboVolume("e", { volume: existing, namespace: "default" }, { transformations: [re.transformation] });
+    new storage.SfsTurboVolume("s", { volume: subpath, namespace: "default" }, { transformations: [rs.transformation] });
+    expect(Object.keys(re.seen)).toEqual(["e"]);
     expect(await valueOf(e.claimName)).toBe("cce-sfs");
-    expect(childrenOf(s).map((k) => k.__name)).toEqual(["s-pvc"]);
+    expect(Object.keys(rs.seen)).toEqual(["s", "s-pvc"]);
   });
 });
 
@@ -138,7 +168,7 @@ describe("TrainingJob", () => {
     expect(Object.keys(seen).sort()).toEqual(["vcjob", "vcjob-configmap", "vcjob-job"]);
     expect(seen["vcjob-job"]).toMatchObject({ replaceOnChanges: ["spec"], deleteBeforeReplace: true });
     expect(seen["vcjob-configmap"]).toMatchObject({ ignoreChanges: ["data"] });
-    expect((seen["vcjob-job"].dependsOn as any[]).map((d) => d.__name)).toEqual(["vcjob-configmap"]);
+    expect(await Promise.all((seen["vcjob-job"].dependsOn as pulumi.Resource[]).map(nameOf))).toEqual(["vcjob-configmap"]);
   });
 
 });

@@ -15,7 +15,7 @@ const layerOf = (file: string) => LAYER[path.relative(root, file).split(path.sep
 
 describe("the import graph of components/", () => {
   it("knows the layer of every folder", () => {
-    for (const f of sources(root)) expect(layerOf(f), path.relative(root, f)).toBeDefined();
+    for (const f of sources(root)) expect([0, 1, 2, 3], path.relative(root, f)).toContain(layerOf(f));
   });
   it("has no arrow from a lower layer to a higher one", () => {
     const upward: string[] = [];

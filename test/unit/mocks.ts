@@ -37,7 +37,27 @@ export async function settled(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }
 
-/** The child resources a component created (the SDK tracks them on the parent). */
-export function childrenOf(component: pulumi.Resource): any[] {
-  return [...((component as any).__childResources ?? [])];
+/** What a resource was registered with, as a transformation sees it (public API). */
+export interface Recorded {
+  type: string;
+  props: Record<string, any>;
+  opts: pulumi.CustomResourceOptions;
+}
+
+/**
+ * A transformation that records every resource of a component tree by name; pass it in the
+ * component's `transformations` option.
+ */
+export function recorder(): { transformation: pulumi.ResourceTransformation; seen: Record<string, Recorded> } {
+  const seen: Record<string, Recorded> = {};
+  const transformation: pulumi.ResourceTransformation = (args) => {
+    seen[args.name] = { type: args.type, props: args.props, opts: args.opts };
+    return undefined;
+  };
+  return { transformation, seen };
+}
+
+/** The name of a resource (the last segment of its URN). */
+export async function nameOf(resource: pulumi.Resource): Promise<string> {
+  return (await valueOf(resource.urn)).split("::").pop()!;
 }
