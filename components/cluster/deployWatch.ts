@@ -58,9 +58,10 @@ function pulumiCliPid(): number | undefined {
 }
 
 /** Cancels the running update as Ctrl-C would: the engine cancels in-flight waits and saves the state. */
-function cancelUpdate(why: string): void {
+async function cancelUpdate(why: string): Promise<void> {
   const cli = pulumiCliPid();
-  pulumi.log.error(`${why}\nCancelling the update (cluster.failFast); fix the cause and run pulumi up again.`);
+  // The engine must have the reason before the cancellation arrives.
+  await pulumi.log.error(`${why}\nCancelling the update (cluster.failFast); fix the cause and run pulumi up again.`);
   if (cli) process.kill(cli, "SIGINT");
   else process.exitCode = 1;
 }
@@ -76,7 +77,7 @@ export function startDeployWatch(cluster: ClusterConfig, jobs: WatchedJob[]): vo
   try {
     target = loadKubeTarget(cluster.kubeconfig, cluster.context);
   } catch (e) {
-    pulumi.log.warn(`fail-fast watch disabled: cannot read the kubeconfig (${(e as Error).message})`);
+    void pulumi.log.warn(`fail-fast watch disabled: cannot read the kubeconfig (${(e as Error).message})`);
     return;
   }
   void watch(target, cluster.namespace, ff.timeoutSeconds * 1000, ff.awaitTrainingJobs ? jobs : []).catch((e) =>
@@ -106,7 +107,7 @@ async function watch(target: KubeTarget, namespace: string, timeoutMs: number, j
         ...fatal.map(formatFinding),
         ...unplaced.map((j) => `training job ${j.name} cannot start: Volcano created no pod for it in ${Math.round(timeoutMs / 1000)}s (is Volcano's controller running, and does queue of the job exist?)`),
       ];
-      cancelUpdate(`deploy cannot succeed:\n  - ${lines.join("\n  - ")}`);
+      await cancelUpdate(`deploy cannot succeed:\n  - ${lines.join("\n  - ")}`);
       return;
     }
     for (let i = pending.length - 1; i >= 0; i--) if (jobScheduled(pods, pending[i].name, pending[i].pods)) pending.splice(i, 1);

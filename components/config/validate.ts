@@ -72,7 +72,10 @@ export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}):
     const schema = stackConfigSchema.shape[section];
     const value = limits.tooDeep.has(section) ? undefined : input[section];
     const result = schema.safeParse(value);
-    if (limits.tooDeep.has(section)) failed.add(section), broken.push(section);
+    if (limits.tooDeep.has(section)) {
+      failed.add(section);
+      broken.push(section);
+    }
     if (result.success) parsed[section] = result.data;
     else {
       failed.add(section);

@@ -11,7 +11,7 @@ export interface Registered {
 export const registered: Registered[] = [];
 
 export function installMocks(stack = "test"): void {
-  pulumi.runtime.setMocks(
+  void pulumi.runtime.setMocks(
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });

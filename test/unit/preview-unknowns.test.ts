@@ -7,7 +7,7 @@ import { settled } from "./mocks";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // the engine's marker for a value not yet known
 const jobs: Record<string, any>[] = [];
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
   {
     newResource(args) {
       if (args.type === "kubernetes:batch.volcano.sh/v1alpha1:Job") jobs.push(args.inputs);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm run lint` (and the first step of `npm test`): ESLint and Prettier on the TypeScript,
+# shellcheck on the shell scripts, actionlint on the GitHub workflows. Each tool is installed by
+# the project's own scripts when missing.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+status=0
+echo "[lint] eslint" >&2
+npx eslint . || status=1
+echo "[lint] prettier --check" >&2
+npx prettier --check --log-level warn . || { echo "[lint] run: npx prettier --write ." >&2; status=1; }
+echo "[lint] shellcheck" >&2
+bash scripts/lint-shell.sh || status=1
+echo "[lint] actionlint" >&2
+bash scripts/lint-workflows.sh || status=1
+exit $status
