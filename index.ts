@@ -4,11 +4,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config/load";
+import { startDeployWatch } from "./components/cluster/deployWatch";
 import { deployStack } from "./components/stack";
 
 const config = loadStackConfig();
 const registryPassword = new pulumi.Config().getSecret("registryPassword");
 const outputs = deployStack(config, { registryPassword });
+// During `pulumi up`: fail fast, with the reason, when a pod this update creates cannot start.
+startDeployWatch(
+  config.cluster,
+  config.training.jobs.map((j) => ({ name: j.name, pods: j.nodes })),
+);
 
 export const namespace = outputs.namespace;
 export const volumes = outputs.volumes;

@@ -6,7 +6,6 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { startDeployWatch } from "./cluster/deployWatch";
 import { createProvider } from "./cluster/provider";
 import { formatIssues, formatPath } from "./common/issues";
 import { stackIdOf } from "./common/stackId";
@@ -157,10 +156,6 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
         },
         { provider, dependsOn: ctx.dependsOn },
       ),
-  );
-  startDeployWatch(
-    config.cluster,
-    config.training.jobs.map((j) => ({ name: j.name, pods: j.nodes })),
   );
 
   return {
