@@ -9,12 +9,13 @@ import { deployStack } from "./components/stack";
 
 const config = loadStackConfig();
 const registryPassword = new pulumi.Config().getSecret("registryPassword");
-const outputs = deployStack(config, { registryPassword });
 // During `pulumi up`: fail fast, with the reason, when a pod this update creates cannot start.
+// Started first, so its snapshot of the pods that existed before predates every change.
 startDeployWatch(
   config.cluster,
   config.training.jobs.map((j) => ({ name: j.name, pods: j.nodes })),
 );
+const outputs = deployStack(config, { registryPassword });
 
 export const namespace = outputs.namespace;
 export const volumes = outputs.volumes;
