@@ -12,7 +12,7 @@ export interface HostMount {
   readOnly?: boolean;
 }
 
-/** The manual's training template (SPEC §3), after /dev/shm and before the SFS Turbo mount. */
+/** The manual's training template (docs/manual-facts.md#training-volumes), after /dev/shm and before the SFS Turbo mount. */
 export const TRAINING_HOST_MOUNTS: readonly HostMount[] = [
   { name: "ascend-driver", hostPath: "/usr/local/Ascend/driver", mountPath: "/usr/local/Ascend/driver" },
   { name: "ascend-add-ons", hostPath: "/usr/local/Ascend/add-ons", mountPath: "/usr/local/Ascend/add-ons" },
@@ -23,7 +23,7 @@ export const TRAINING_HOST_MOUNTS: readonly HostMount[] = [
   { name: "log", hostPath: "/usr/slog", mountPath: "/var/log/npu/" },
 ];
 
-/** The manual's `docker run` mounts for P/D instances (SPEC §4). Note the log mount's direction differs from training. */
+/** The manual's `docker run` mounts for P/D instances (docs/manual-facts.md#pd-containers). Note the log mount's direction differs from training. */
 export const INFERENCE_HOST_MOUNTS: readonly HostMount[] = [
   { name: "localtime", hostPath: "/etc/localtime", mountPath: "/etc/localtime" },
   { name: "ascend-driver", hostPath: "/usr/local/Ascend/driver", mountPath: "/usr/local/Ascend/driver" },

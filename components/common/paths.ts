@@ -1,7 +1,7 @@
 /** Path rules shared by training and inference. */
 import * as path from "node:path";
 
-/** The image's home: mounting anything there breaks the image (SPEC §4, "never mount a work dir at /home/ma-user"). */
+/** The image's home: mounting anything there breaks the image (docs/manual-facts.md#pd-containers: never mount at /home/ma-user). */
 export const FORBIDDEN_MOUNT_ROOT = "/home/ma-user";
 
 const normal = (p: string) => path.posix.normalize(p).replace(/\/+$/, "") || "/";

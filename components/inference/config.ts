@@ -1,5 +1,5 @@
 /**
- * Config schema of P/D-separated inference (SPEC §4): `inference.nodes` (the NPU inventory for
+ * Config schema of P/D-separated inference (docs/manual-facts.md#pd-overview): `inference.nodes` (the NPU inventory for
  * inventory mode) and `inference.deployments` (one prefill/decode/scheduler set each). Defaults
  * reproduce the manual's 1p1d-tp2 example: a deployment naming only its model is that example.
  */

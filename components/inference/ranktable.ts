@@ -1,5 +1,5 @@
 /**
- * The manual's P/D rank tables (SPEC §4, pd_ranktable_tools.py): global table, per-instance local
+ * The manual's P/D rank tables (docs/manual-facts.md#rank-tables, pd_ranktable_tools.py): global table, per-instance local
  * tables, the scheduler's `_host` table, their file names, the multi-host merge and NODE_PORTS.
  * Pure; rendezvous.py implements the same assembly and a test keeps the two byte-identical.
  */

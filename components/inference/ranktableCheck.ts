@@ -1,5 +1,5 @@
 /**
- * Independent check of generated rank tables against the manual's constraints (SPEC §4): it
+ * Independent check of generated rank tables against the manual's constraints (docs/manual-facts.md#pd-constraints): it
  * parses the rendered files rather than trusting the generator, so validation and the property
  * tests catch a generator defect, not only a config mistake.
  */

@@ -1,5 +1,5 @@
 /**
- * Cross-field rules of the inference section (SPEC §4). Placement and port problems come from
+ * Cross-field rules of the inference section (docs/manual-facts.md#pd-constraints). Placement and port problems come from
  * resolveInference (the same code deployInference uses); generated rank tables are re-checked
  * by rankTableProblems.
  */

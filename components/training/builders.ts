@@ -1,5 +1,5 @@
 /**
- * Pure builders for the manual's Volcano training job (SPEC §3): the ConfigMap the CCE Volcano
+ * Pure builders for the manual's Volcano training job (docs/manual-facts.md#training-job): the ConfigMap the CCE Volcano
  * plugin fills with the HCCL rank table, and the batch.volcano.sh/v1alpha1 Job.
  */
 import { envList, type ConfigMapManifest, type EnvVar } from "../common/kube";

@@ -3,7 +3,7 @@
 /** The manual's task names. */
 export const TRAINING_TASK_NAMES = { master: "main", worker: "work" } as const;
 
-/** The CCE Volcano plugin looks for this prefix (SPEC §3: "the prefix is fixed"). */
+/** The CCE Volcano plugin looks for this prefix (docs/manual-facts.md#training-configmap: the prefix is fixed). */
 export const CONFIGMAP_PREFIX = "configmap1980-";
 
 export function rankTableConfigMapNameOf(job: string): string {

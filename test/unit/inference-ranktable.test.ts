@@ -1,4 +1,4 @@
-// Rank tables must be exactly the manual's format (SPEC §4): the manual's own example is
+// Rank tables must be exactly the manual's format (docs/manual-facts.md#rank-tables): the manual's own example is
 // reproduced byte for byte, and generated topologies keep every invariant the manual states.
 import * as fs from "node:fs";
 import * as path from "node:path";
