@@ -37,7 +37,13 @@ export class SfsTurboVolume extends pulumi.ComponentResource {
       pvc = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-pvc`,
         buildPersistentVolumeClaim(v, args.namespace),
-        childOptions(this, provider, { ...safety, dependsOn: pv ? [pv] : [] }),
+        childOptions(this, provider, {
+          ...safety,
+          dependsOn: pv ? [pv] : [],
+          // Kubernetes resizes only dynamically provisioned claims: a static share's capacity is
+          // nominal and lives on its PV, so an edit updates the PV and leaves the bound claim be.
+          ...(pv ? { ignoreChanges: ["spec.resources.requests.storage"] } : {}),
+        }),
       );
     }
     this.claimName = pvc ? pvc.metadata.name : pulumi.output(claimNameOf(v));

@@ -149,6 +149,16 @@ describe.sequential("local example stack", () => {
     expect(state).not.toContain(Buffer.from(`cn-southwest-2@ROTATEDAK:${ROTATED_PASSWORD}`).toString("base64"));
   });
 
+  it("a static volume's capacity edit updates the PV only (Kubernetes cannot resize a statically bound claim)", async () => {
+    s.edit("storage", (st) => {
+      st.volumes[0].capacity = "600Gi";
+    });
+    const p = await previewOps(s);
+    expect(p.changed).toEqual({ [`${VOLUME}-pv`]: "update" });
+    expect((await upOps(s)).changed).toEqual({ [`${VOLUME}-pv`]: "update" });
+    expect(JSON.parse(kubectl("get", "pv", VOLUME, "-o", "json")).spec.capacity.storage).toBe("600Gi");
+  });
+
   it("destroy leaves nothing of the project but the protected SFS Turbo volume", async () => {
     await s.stack.destroy({ excludeProtected: true });
     const mine = projectObjects().filter((o) => o.includes(`/${STACK}/`) || o.endsWith(`/${VOLUME}`));
