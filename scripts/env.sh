@@ -12,6 +12,14 @@ ASCEND_CACHE=${ASCEND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-stack}
 ASCEND_CLUSTER_DIR=${ASCEND_CLUSTER_DIR:-$ASCEND_REPO/.local/cluster}
 export ASCEND_REPO ASCEND_CACHE ASCEND_CLUSTER_DIR
 export PATH="$ASCEND_CACHE/bin:$ASCEND_REPO/node_modules/.bin:$PATH"
+# Node.js 22+ (package.json "engines"): where the machine's node is older, the Node.js that
+# scripts/lib.sh (ensure_node) installed into the cache comes first.
+ASCEND_NODE_VERSION=$(sed -n 's/^NODE_VERSION=//p' "$ASCEND_REPO/toolchain/versions.env")
+if [ -x "$ASCEND_CACHE/node-v$ASCEND_NODE_VERSION/bin/node" ] &&
+  ! node -e 'process.exit(+process.versions.node.split(".")[0] >= +process.argv[1] ? 0 : 1)' "${ASCEND_NODE_VERSION%%.*}" 2>/dev/null; then
+  export PATH="$ASCEND_CACHE/node-v$ASCEND_NODE_VERSION/bin:$PATH"
+fi
+unset ASCEND_NODE_VERSION
 # State of the local stacks lives in the repo's git-ignored .local/ folder. An ambient
 # PULUMI_BACKEND_URL (your own backend) is deliberately not used for these throw-away stacks.
 export PULUMI_BACKEND_URL=${ASCEND_BACKEND_URL:-file://$ASCEND_REPO/.local/state}

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Provides every tool the local stack and the end-to-end tests need, at the versions pinned in
 # toolchain/versions.env: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, etcd,
-# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok, plus the Volcano CRDs.
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and actionlint, plus the
+# Volcano CRDs.
 #
 # A tool already installed at the pinned version is used as is; otherwise it is built from the Go
-# module proxy into a per-user cache outside the repo, keyed by version, and reused later.
-# Where an upstream go.mod has `replace` directives (which `go install mod@version` refuses), a
-# small wrapper module pins the replaced modules to released versions instead.
+# module proxy into a per-user cache outside the repo and reused later. Every build uses the
+# module committed under toolchain/modules/<tool>/ (go.mod and go.sum, plus the tools.go or
+# main.go naming the main package) with GOFLAGS=-mod=readonly: the module graph is pinned and
+# every download is checked against go.sum; nothing is resolved, tidied or written at run time.
+# Each cached binary records the hash of its module's files (<binary>.modkey), so a changed
+# module rebuilds. (Wrapper modules, not `go install mod@version`, because upstream go.mods with
+# `replace` directives are refused by go install; the wrappers pin those modules to releases.)
+#
+# Changing a pinned version: edit toolchain/versions.env and toolchain/modules/<tool>/go.mod,
+# run `go mod tidy` in that directory once, and commit go.mod and go.sum.
 #
 # Usage: scripts/toolchain.sh [tool...]      (no argument: all tools)
+#   tools: pulumi language-nodejs kubernetes-provider kubernetes etcd kwok actionlint volcano
 # Prints the bin directory to put on PATH as its last line ("TOOLCHAIN_BIN=<dir>").
 set -euo pipefail
 
@@ -16,11 +25,12 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../toolchain/versions.env
 source "$repo/toolchain/versions.env"
 
+modules="$repo/toolchain/modules"
 cache=${ASCEND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-stack}
 bin="$cache/bin"
 logs="$cache/logs"
 mkdir -p "$bin" "$logs" "$cache/build"
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+export GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0
 
 step() { printf '[toolchain] %s\n' "$*" >&2; }
 fail() { printf '[toolchain] FAILED: %s\n' "$*" >&2; exit 1; }
@@ -34,11 +44,29 @@ run_logged() {
   fi
 }
 
-# have <name> <version>: the cached binary for this version exists.
-have() { [ -x "$bin/$1-$2" ]; }
+# module_key <tool>: hash of the names and contents of the committed module's files.
+module_key() {
+  local dir="$modules/$1"
+  if [ ! -f "$dir/go.mod" ] || [ ! -f "$dir/go.sum" ]; then fail "$1: the committed module $dir (go.mod, go.sum) is missing"; fi
+  (cd "$dir" && find . -type f -print | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16
+}
+
+# have <name> <version> <tool> <key>: the cached binary for this version exists and was built
+# from this module. A binary built before keys were recorded is adopted (its key written) when the
+# wrapper module it was built in, $cache/build/<tool>-<version>, has exactly the committed go.sum.
+have() {
+  local f="$bin/$1-$2" tool=$3 key=$4
+  [ -x "$f" ] || return 1
+  if [ -f "$f.modkey" ]; then [ "$(cat "$f.modkey")" = "$key" ]; return; fi
+  [ ! -L "$f" ] && cmp -s "$cache/build/$tool-$2/go.sum" "$modules/$tool/go.sum" || return 1
+  echo "$key" >"$f.modkey"
+}
 
 # link <name> <version>: expose the versioned binary under its plain name.
 link() { ln -sfn "$1-$2" "$bin/$1"; }
+
+# built <name> <version> <key>: record the module key of a freshly built binary and link it.
+built() { echo "$3" >"$bin/$1-$2.modkey"; link "$1" "$2"; }
 
 # use_installed <name> <version> <version-probe...>: reuse a binary already on PATH when its
 # version output contains the pinned version.
@@ -46,6 +74,7 @@ use_installed() {
   local name=$1 version=$2; shift 2
   local found; found=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -vx "$bin" | paste -sd:) command -v "$name" 2>/dev/null) || return 1
   if "$found" "$@" 2>/dev/null | grep -qF "${version#v}"; then
+    rm -f "$bin/$name-$version.modkey"
     ln -sfn "$found" "$bin/$name-$version"; link "$name" "$version"
     step "$name $version: using installed $found"
     return 0
@@ -53,62 +82,58 @@ use_installed() {
   return 1
 }
 
-# wrapper <dir> <module go.mod body>: create a wrapper module.
-wrapper() {
-  local dir=$1 body=$2
-  mkdir -p "$dir"
-  printf 'module ascendstack.local/toolchain\n\ngo 1.24\n\n%s\n' "$body" >"$dir/go.mod"
+# prepare <tool> <version> <key> <module> <module version>: checks that the committed module
+# requires the pinned version, copies it into a fresh build directory and prints that directory.
+prepare() {
+  local tool=$1 version=$2 key=$3 mod=$4 mv=$5
+  grep -qE "^[[:space:]]*(require[[:space:]]+)?$mod $mv( |$)" "$modules/$tool/go.mod" ||
+    fail "$tool: toolchain/modules/$tool/go.mod does not require $mod $mv as toolchain/versions.env pins; update the module (go mod tidy in it) and commit it"
+  local dir="$cache/build/$tool-$version-$key"
+  rm -rf "$dir"; mkdir -p "$dir"
+  cp "$modules/$tool"/* "$dir/"
+  chmod u+w "$dir"/*
+  echo "$dir"
 }
 
 build_pulumi() {
-  local v=$PULUMI_VERSION
-  have pulumi "$v" && { link pulumi "$v"; return; }
+  local v=$PULUMI_VERSION key; key=$(module_key pulumi)
+  have pulumi "$v" pulumi "$key" && { link pulumi "$v"; return; }
   use_installed pulumi "$v" version && return
-  step "pulumi $v: building from the Go module proxy (cold: 10-25 min)"
-  local dir="$cache/build/pulumi-$v"
-  wrapper "$dir" "require (
-	github.com/pulumi/pulumi/pkg/v3 $v
-	github.com/pulumi/pulumi/sdk/v3 $v
-)
-replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"\n' >"$dir/tools.go"
-  (cd "$dir" && run_logged "pulumi-$v" go mod tidy &&
-    run_logged "pulumi-$v" go build -trimpath -o "$bin/pulumi-$v" \
+  step "pulumi $v: building toolchain/modules/pulumi (cold: 10-25 min)"
+  local dir; dir=$(prepare pulumi "$v" "$key" github.com/pulumi/pulumi/pkg/v3 "$v")
+  rm -f "$bin/pulumi-$v"
+  (cd "$dir" && run_logged "pulumi-$v" go build -trimpath -o "$bin/pulumi-$v" \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
-  link pulumi "$v"
+  built pulumi "$v" "$key"
 }
 
 build_language_nodejs() {
-  local v=$PULUMI_LANGUAGE_NODEJS_VERSION
-  have pulumi-language-nodejs "$v" && { link pulumi-language-nodejs "$v"; return; }
-  step "pulumi-language-nodejs $v: building from the Go module proxy"
-  local dir="$cache/build/pulumi-language-nodejs-$v"
-  wrapper "$dir" "require github.com/pulumi/pulumi/sdk/v3 $v
-replace golang.org/x/text => golang.org/x/text v0.3.6"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' >"$dir/tools.go"
-  (cd "$dir" && run_logged "pulumi-language-nodejs-$v" go mod tidy &&
-    run_logged "pulumi-language-nodejs-$v" go build -trimpath -o "$bin/pulumi-language-nodejs-$v" \
+  local v=$PULUMI_LANGUAGE_NODEJS_VERSION name=pulumi-language-nodejs key; key=$(module_key $name)
+  have $name "$v" $name "$key" && { link $name "$v"; return; }
+  step "$name $v: building toolchain/modules/$name"
+  local dir; dir=$(prepare $name "$v" "$key" github.com/pulumi/pulumi/sdk/v3 "$v")
+  rm -f "$bin/$name-$v"
+  (cd "$dir" && run_logged "$name-$v" go build -trimpath -o "$bin/$name-$v" \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
-      github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
-  link pulumi-language-nodejs "$v"
+      github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/$name)
+  built $name "$v" "$key"
 }
 
 build_kubernetes_provider() {
   local v=$PULUMI_KUBERNETES_VERSION mv=$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION
-  local name=pulumi-resource-kubernetes
-  have $name "$v" && { link $name "$v"; install_plugin $name "$v"; return; }
-  step "$name $v: building from the Go module proxy (cold: 10-25 min)"
-  local dir="$cache/build/$name-$v" mod=github.com/pulumi/pulumi-kubernetes/provider/v4
-  wrapper "$dir" "require (
-	$mod $mv
-	github.com/pulumi/pulumi-kubernetes/sdk/v4 $PULUMI_KUBERNETES_SDK_VERSION
-)"
+  local name=pulumi-resource-kubernetes key; key=$(module_key $name)
+  have $name "$v" $name "$key" && { link $name "$v"; install_plugin $name "$v"; return; }
+  step "$name $v: building toolchain/modules/$name (cold: 10-25 min)"
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 dir
+  dir=$(prepare $name "$v" "$key" $mod "$mv")
+  grep -qE "github.com/pulumi/pulumi-kubernetes/sdk/v4 $PULUMI_KUBERNETES_SDK_VERSION( |$)" "$dir/go.mod" ||
+    fail "$name: toolchain/modules/$name/go.mod does not use github.com/pulumi/pulumi-kubernetes/sdk/v4 $PULUMI_KUBERNETES_SDK_VERSION"
   # The upstream main package embeds schema-embed.json and terraform-mapping-embed.json, which
-  # its Makefile generates and its module zip therefore lacks: generate them here, next to a
-  # copy of the (tiny) main package.
-  (cd "$dir" && run_logged "$name-$v" go mod download -json $mod@$mv)
-  local src; src=$(cd "$dir" && go mod download -json $mod@$mv | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  # its Makefile generates and its module zip therefore lacks: generate them into the build
+  # directory, next to the committed copy of the (tiny) main package. They are not committed.
+  (cd "$dir" && run_logged "$name-$v" go mod download -json $mod)
+  local src; src=$(cd "$dir" && go mod download -json $mod | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -d "$src" ] || fail "$name: module source for $mod@$mv not found"
   python3 - "$src/cmd/$name" "$dir" "$v" <<'PY' || fail "$name: generating the embedded schema"
 import json, sys
@@ -118,31 +143,10 @@ schema["version"] = version
 json.dump(schema, open(f"{out}/schema-embed.json", "w"), separators=(",", ":"))
 json.dump(json.load(open(f"{src}/terraform-mapping.json")), open(f"{out}/terraform-mapping-embed.json", "w"), separators=(",", ":"))
 PY
-  cat >"$dir/main.go" <<EOF
-// Copy of the upstream cmd/$name main package with its generated embeds.
-package main
-
-import (
-	_ "embed"
-
-	"$mod/pkg/provider"
-	"$mod/pkg/version"
-)
-
-//go:embed schema-embed.json
-var pulumiSchema []byte
-
-//go:embed terraform-mapping-embed.json
-var terraformMapping []byte
-
-func main() {
-	provider.Serve("kubernetes", version.Version, pulumiSchema, terraformMapping)
-}
-EOF
-  (cd "$dir" && run_logged "$name-$v" go mod tidy &&
-    run_logged "$name-$v" go build -trimpath -o "$bin/$name-$v" \
+  rm -f "$bin/$name-$v"
+  (cd "$dir" && run_logged "$name-$v" go build -trimpath -o "$bin/$name-$v" \
       -ldflags "-s -w -X $mod/pkg/version.Version=$v" .)
-  link $name "$v"
+  built $name "$v" "$key"
   install_plugin $name "$v"
 }
 
@@ -158,83 +162,76 @@ install_plugin() {
 
 KUBE_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 build_kubernetes() {
-  local v=$KUBERNETES_VERSION missing=()
+  local v=$KUBERNETES_VERSION missing=() key; key=$(module_key kubernetes)
   for t in "${KUBE_TOOLS[@]}"; do
-    if have "$t" "$v"; then link "$t" "$v"
+    if have "$t" "$v" kubernetes "$key"; then link "$t" "$v"
     elif [ "$t" = kubectl ] && use_installed kubectl "$v" version --client; then :
     elif [ "$t" != kubectl ] && use_installed "$t" "$v" --version; then :
     else missing+=("$t"); fi
   done
   [ ${#missing[@]} -eq 0 ] && return
-  step "${missing[*]} $v: building from the Go module proxy (cold: ~20 min)"
-  local dir="$cache/build/kubernetes-$v" staging="v0.${v#v1.}"
-  # k8s.io/kubernetes replaces every staging module with a local directory; pin each to its
-  # released v0.x.y instead.
-  local replaces; replaces=$(cd "$cache/build" && go mod download -json "k8s.io/kubernetes@$v" >/dev/null 2>&1;
-    grep -oE '^\s+k8s.io/[a-z0-9-]+ => ./staging' "$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$v.mod" |
-    awk -v s="$staging" '{print "replace " $1 " => " $1 " " s}')
-  [ -n "$replaces" ] || fail "kubernetes: could not read k8s.io/kubernetes@$v go.mod"
-  wrapper "$dir" "require k8s.io/kubernetes $v
-$replaces"
-  {
-    printf '//go:build tools\n\npackage tools\n\nimport (\n'
-    for t in "${missing[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$t"; done
-    printf ')\n'
-  } >"$dir/tools.go"
-  (cd "$dir" && run_logged "kubernetes-$v" go mod tidy)
+  step "${missing[*]} $v: building toolchain/modules/kubernetes (cold: ~20 min)"
+  # k8s.io/kubernetes replaces every staging module with a local directory; the committed module
+  # pins each to its released v0.<minor>.<patch> instead.
+  local dir; dir=$(prepare kubernetes "$v" "$key" k8s.io/kubernetes "$v")
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2)"
   ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=$v"
   for t in "${missing[@]}"; do
     step "  $t"
+    rm -f "$bin/$t-$v"
     (cd "$dir" && run_logged "kubernetes-$v" go build -trimpath -o "$bin/$t-$v" -ldflags "$ld" "k8s.io/kubernetes/cmd/$t")
-    link "$t" "$v"
+    built "$t" "$v" "$key"
   done
 }
 
 build_etcd() {
-  local v=$ETCD_VERSION
-  have etcd "$v" && { link etcd "$v"; return; }
+  local v=$ETCD_VERSION key; key=$(module_key etcd)
+  have etcd "$v" etcd "$key" && { link etcd "$v"; return; }
   use_installed etcd "$v" --version && return
-  step "etcd $v: building from the Go module proxy"
-  local dir="$cache/build/etcd-$v"
-  wrapper "$dir" "require (
-	go.etcd.io/etcd/server/v3 $v
-	go.etcd.io/etcd/api/v3 $v
-	go.etcd.io/etcd/client/pkg/v3 $v
-	go.etcd.io/etcd/client/v3 $v
-	go.etcd.io/etcd/pkg/v3 $v
-)"
-  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >"$dir/main.go"
-  (cd "$dir" && run_logged "etcd-$v" go mod tidy &&
-    run_logged "etcd-$v" go build -trimpath -o "$bin/etcd-$v" -ldflags "-s -w" .)
-  link etcd "$v"
+  step "etcd $v: building toolchain/modules/etcd"
+  local dir; dir=$(prepare etcd "$v" "$key" go.etcd.io/etcd/server/v3 "$v")
+  rm -f "$bin/etcd-$v"
+  (cd "$dir" && run_logged "etcd-$v" go build -trimpath -o "$bin/etcd-$v" -ldflags "-s -w" .)
+  built etcd "$v" "$key"
 }
 
 build_kwok() {
-  local v=$KWOK_VERSION
-  have kwok "$v" && { link kwok "$v"; return; }
+  local v=$KWOK_VERSION key; key=$(module_key kwok)
+  have kwok "$v" kwok "$key" && { link kwok "$v"; return; }
   use_installed kwok "$v" --version && return
-  step "kwok $v: building from the Go module proxy"
-  local dir="$cache/build/kwok-$v"
-  wrapper "$dir" "require sigs.k8s.io/kwok $v"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "sigs.k8s.io/kwok/cmd/kwok"\n' >"$dir/tools.go"
-  (cd "$dir" && run_logged "kwok-$v" go mod tidy &&
-    run_logged "kwok-$v" go build -trimpath -o "$bin/kwok-$v" \
+  step "kwok $v: building toolchain/modules/kwok"
+  local dir; dir=$(prepare kwok "$v" "$key" sigs.k8s.io/kwok "$v")
+  rm -f "$bin/kwok-$v"
+  (cd "$dir" && run_logged "kwok-$v" go build -trimpath -o "$bin/kwok-$v" \
       -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$v" sigs.k8s.io/kwok/cmd/kwok)
-  link kwok "$v"
+  built kwok "$v" "$key"
 }
 
-# The Volcano CRDs are files in the volcano.sh/volcano module zip, not Go code.
+build_actionlint() {
+  local v=$ACTIONLINT_VERSION key; key=$(module_key actionlint)
+  have actionlint "$v" actionlint "$key" && { link actionlint "$v"; return; }
+  use_installed actionlint "$v" -version && return
+  step "actionlint $v: building toolchain/modules/actionlint"
+  local dir; dir=$(prepare actionlint "$v" "$key" github.com/rhysd/actionlint "$v")
+  rm -f "$bin/actionlint-$v"
+  (cd "$dir" && run_logged "actionlint-$v" go build -trimpath -o "$bin/actionlint-$v" \
+      -ldflags "-s -w -X github.com/rhysd/actionlint.version=$v" github.com/rhysd/actionlint/cmd/actionlint)
+  built actionlint "$v" "$key"
+}
+
+# The Volcano CRDs are files in the volcano.sh/volcano module zip, not Go code; the zip is
+# checked against toolchain/modules/volcano/go.sum.
 fetch_volcano_crds() {
   local v=$VOLCANO_VERSION
   local out="$cache/volcano-crds-$v"
   [ -f "$out/.complete" ] && return
   step "volcano $v: extracting the Job, Queue and PodGroup CRDs from the module zip"
-  local dir="$cache/build/volcano-$v"; mkdir -p "$dir" "$out"
-  (cd "$dir" && [ -f go.mod ] || printf 'module ascendstack.local/volcano\n\ngo 1.24\n' >"$dir/go.mod")
-  local src; src=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "volcano.sh/volcano@$v" 2>>"$logs/volcano-$v.log" |
+  grep -qF "volcano.sh/volcano $v h1:" "$modules/volcano/go.sum" ||
+    fail "volcano: toolchain/modules/volcano/go.sum has no checksum for volcano.sh/volcano $v"
+  local src; src=$(cd "$modules/volcano" && go mod download -json "volcano.sh/volcano@$v" 2>>"$logs/volcano-$v.log" |
     sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -d "$src" ] || fail "volcano: could not download volcano.sh/volcano@$v (log: $logs/volcano-$v.log)"
+  mkdir -p "$out"
   local base="$src/config/crd/volcano/bases"
   for f in batch.volcano.sh_jobs.yaml scheduling.volcano.sh_queues.yaml scheduling.volcano.sh_podgroups.yaml; do
     [ -f "$base/$f" ] || fail "volcano: $base/$f missing from the module"
@@ -252,7 +249,7 @@ if [ ${#tools[@]} -eq 0 ]; then
   { "$0" pulumi language-nodejs kubernetes-provider 2>&1 | grep --line-buffered -v '^TOOLCHAIN_BIN=' | sed -u 's/^/[pulumi chain] /' >&2
     echo "${PIPESTATUS[0]}" >"$rc_file"; } &
   status=0
-  "$0" volcano etcd kwok kubernetes >/dev/null || status=$?
+  "$0" volcano etcd kwok actionlint kubernetes >/dev/null || status=$?
   wait
   [ "$(cat "$rc_file" 2>/dev/null)" = 0 ] || fail "the Pulumi tool chain failed (its step is named above)"
   [ $status -eq 0 ] || fail "the Kubernetes tool chain failed (its step is named above)"
@@ -268,6 +265,7 @@ for t in "${tools[@]}"; do
     kubernetes) build_kubernetes ;;
     etcd) build_etcd ;;
     kwok) build_kwok ;;
+    actionlint) build_actionlint ;;
     volcano) fetch_volcano_crds ;;
     *) fail "unknown tool '$t'" ;;
   esac

@@ -1,0 +1,3 @@
+module ascendstack.local/toolchain
+
+go 1.24
