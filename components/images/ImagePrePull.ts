@@ -22,8 +22,6 @@ export interface ImagePrePullArgs {
  * (training jobs) are created only once every node holds every image.
  */
 export class ImagePrePull extends pulumi.ComponentResource {
-  /** Name of the DaemonSet. */
-  public readonly daemonSetName: pulumi.Output<string>;
   /** The images pulled. */
   public readonly images: pulumi.Output<string[]>;
 
@@ -40,13 +38,12 @@ export class ImagePrePull extends pulumi.ComponentResource {
         imagePullSecrets: secrets,
       }),
     );
-    const ds = new k8s.apps.v1.DaemonSet(
+    new k8s.apps.v1.DaemonSet(
       `${name}-daemonset`,
       { metadata: prePullMetadata(name, args.namespace), spec: spec.apply((s) => s.spec) },
       childOptions(this, provider),
     );
-    this.daemonSetName = ds.metadata.name;
     this.images = pulumi.all(args.images).apply((images) => [...new Set(images)]);
-    this.registerOutputs({ daemonSetName: this.daemonSetName, images: this.images });
+    this.registerOutputs({ images: this.images });
   }
 }

@@ -39,8 +39,6 @@ const RESERVATION_TIMEOUTS = { create: "5m", update: "5m" };
  * whole and the ledger names them as the owners of their cards.
  */
 export class NpuExclusivity extends pulumi.ComponentResource {
-  /** Name of the ledger ConfigMap. */
-  public readonly ledgerName: pulumi.Output<string>;
   /** Reservation Deployment per hostname. */
   public readonly reservations: Record<string, k8s.apps.v1.Deployment>;
 
@@ -63,7 +61,6 @@ export class NpuExclusivity extends pulumi.ComponentResource {
         childOptions(this, provider, { dependsOn: [ledger, ...(args.dependsOn ?? [])], customTimeouts: RESERVATION_TIMEOUTS, ignoreChanges: RESERVATION_IGNORE_CHANGES }),
       );
     }
-    this.ledgerName = ledger.metadata.name;
-    this.registerOutputs({ ledgerName: this.ledgerName, reservations: Object.keys(this.reservations) });
+    this.registerOutputs({ ledger: ledger.metadata.name, reservations: Object.keys(this.reservations) });
   }
 }

@@ -20,8 +20,6 @@ export interface SfsTurboVolumeArgs {
 export class SfsTurboVolume extends pulumi.ComponentResource {
   /** Claim name to mount. */
   public readonly claimName: pulumi.Output<string>;
-  /** PV name (static volumes only). */
-  public readonly persistentVolumeName: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: SfsTurboVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ascend:storage:SfsTurboVolume", name, {}, opts);
@@ -47,7 +45,6 @@ export class SfsTurboVolume extends pulumi.ComponentResource {
       );
     }
     this.claimName = pvc ? pvc.metadata.name : pulumi.output(claimNameOf(v));
-    this.persistentVolumeName = pv ? pv.metadata.name : pulumi.output(undefined);
-    this.registerOutputs({ claimName: this.claimName, persistentVolumeName: this.persistentVolumeName });
+    this.registerOutputs({ claimName: this.claimName });
   }
 }
