@@ -107,8 +107,8 @@ build_kubernetes_provider() {
   # The upstream main package embeds schema-embed.json and terraform-mapping-embed.json, which
   # its Makefile generates and its module zip therefore lacks: generate them here, next to a
   # copy of the (tiny) main package.
-  (cd "$dir" && run_logged "$name-$v" go mod download -json $mod@$mv)
-  local src; src=$(cd "$dir" && go mod download -json $mod@$mv | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  (cd "$dir" && run_logged "$name-$v" go mod download -json "$mod@$mv")
+  local src; src=$(cd "$dir" && go mod download -json "$mod@$mv" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -d "$src" ] || fail "$name: module source for $mod@$mv not found"
   python3 - "$src/cmd/$name" "$dir" "$v" <<'PY' || fail "$name: generating the embedded schema"
 import json, sys
@@ -182,7 +182,9 @@ $replaces"
     printf ')\n'
   } >"$dir/tools.go"
   (cd "$dir" && run_logged "kubernetes-$v" go mod tidy)
-  local ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2)"
+  local minor ld
+  minor=$(echo "$v" | cut -d. -f2)
+  ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=$v"
   for t in "${missing[@]}"; do
     step "  $t"
