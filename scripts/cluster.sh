@@ -5,25 +5,35 @@
 # the way CCE does. No containers run anywhere: it exists so the Pulumi program and the
 # end-to-end tests can deploy to a real API server on a machine without Docker or NPUs.
 #
-# Usage: scripts/cluster.sh start [--nodes N] | stop [--purge] | status | env
+# Usage: scripts/cluster.sh start [--nodes N] | stop [--purge] | status | env | ctl <supervisorctl args>
 #   N defaults to $ASCEND_LOCAL_NODES or 2. Everything lives in the cluster folder,
 #   $ASCEND_CLUSTER_DIR or <repo>/.local/cluster/ (`npm test` uses its own, .local/test/cluster/).
+#   The processes run under the folder's own supervisord (Debian package `supervisor`, installed
+#   by `start` when missing; see docs/local-cluster.md): config <folder>/supervisord.conf, written
+#   by every start; socket and pid file in <folder>/run/; each program logs to
+#   <folder>/logs/<program>.log. `ctl` runs supervisorctl against it (e.g. `ctl tail kwok`).
+#   A program that exits is not restarted: it shows as EXITED in `status` until the next `start`.
 #   Ports (loopback only): a new cluster takes the defaults below (+ $ASCEND_PORT_OFFSET) or, when
 #   another process holds one, the next free port, and keeps them in <cluster folder>/ports.env.
 #   An explicit ASCEND_ETCD_PORT, ASCEND_ETCD_PEER_PORT, ASCEND_APISERVER_PORT, ASCEND_KCM_PORT,
 #   ASCEND_SCHEDULER_PORT or ASCEND_KWOK_PORT is used as given (start fails when it is taken).
-#   Processes left running from this folder without a pid file (e.g. its run/ was deleted) are
-#   stopped by start and stop.
+#   Processes of this folder that its supervisord does not track (it was killed, or the folder's
+#   run/ was deleted) are stopped by start and stop.
 #   ASCEND_TOOLCHAIN_BIN=<dir> skips scripts/toolchain.sh and uses binaries from <dir>.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 here="$repo/scripts/cluster"
+source "$repo/scripts/lib.sh" # for ensure_debian_package; say and die are redefined below
 state=${ASCEND_CLUSTER_DIR:-$repo/.local/cluster}
 case $state in /*) ;; *) state="$PWD/$state" ;; esac
 pki="$state/pki"
 KUBECONFIG_PATH="$state/kubeconfig"
 CONTEXT=ascend-local
+CONF="$state/supervisord.conf"
+# A unix socket's path must fit in 108 bytes: a deeply nested cluster folder gets one in /tmp.
+SOCK="$state/run/supervisor.sock"
+[ ${#SOCK} -le 100 ] || SOCK="/tmp/ascend-cluster-$(printf '%s' "$state" | md5sum | cut -c1-16).sock"
 
 # name, default port, override variable. The defaults (+ offset) are only a new cluster's first
 # choice; the ports a cluster got are kept in ports.env, so its address never changes by itself.
@@ -45,7 +55,7 @@ load_ports() {
   SERVER="https://127.0.0.1:$APISERVER_PORT"
 }
 load_ports
-# Start order; stop goes in reverse.
+# Start order (and supervisord priority); stop goes in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin)
 
 t0=$(date +%s)
@@ -59,98 +69,224 @@ fail_component() {
   exit 1
 }
 
-# ---- process bookkeeping -----------------------------------------------------------------
-pid_of() { cat "$state/run/$1.pid" 2>/dev/null; }
-# owns_state <pid>: the process is one of this cluster's components: a control-plane binary or
-# node whose arguments name this cluster folder (not only a folder whose name starts the same).
-owns_state() {
-  tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | awk -v s="$state" '
-    NR == 1 { n = split($0, a, "/"); if (a[n] !~ /^(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node)(-v[0-9.]+)?$/) exit 1; next }
-    { sub(/^--[^=]*=/, ""); if ($0 == s || index($0, s "/") == 1) f = 1 }
-    END { exit !f }'
+# ---- supervision: one supervisord per cluster folder -------------------------------------
+ctl() { supervisorctl -c "$CONF" "$@"; }
+# supervisor_up: this folder's supervisord answers on its socket.
+supervisor_up() { [ -f "$CONF" ] && command -v supervisorctl >/dev/null && ctl pid >/dev/null 2>&1; }
+# refresh_status: every program's line ("etcd RUNNING pid 123, uptime 0:01:02") into STATUS, in
+# one supervisorctl call (each takes a few hundred ms on a busy machine); empty when supervisord
+# does not answer (status exits 0 or 3 when it does).
+refresh_status() {
+  local rc=0
+  STATUS=""
+  [ -f "$CONF" ] && command -v supervisorctl >/dev/null || return 0
+  STATUS=$(ctl status 2>/dev/null) || rc=$?
+  [ $rc = 0 ] || [ $rc = 3 ] || STATUS=""
 }
-# running <name>: the pid file names a live process that is still that component of this cluster.
-running() {
-  local pid; pid=$(pid_of "$1") || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  local match=$1; [ "$1" = device-plugin ] && match=device-plugin.mjs
-  grep -aqF "$match" "/proc/$pid/cmdline" 2>/dev/null && owns_state "$pid"
+# state_of <name>: the program's state word in STATUS (RUNNING, STOPPED, EXITED, FATAL, ...).
+state_of() { awk -v n="$1" '$1 == n { print $2 }' <<<"$STATUS"; }
+pid_of() { awk -v n="$1" '$1 == n && $3 == "pid" { sub(/,$/, "", $4); print $4 }' <<<"$STATUS"; }
+# running <name>: asks supervisord now (for the health-check loops).
+running() { refresh_status; [ "$(state_of "$1")" = RUNNING ]; }
+
+# conf_value <text>: supervisord expands %(name)s in values, so a literal % is written %%
+# (twice over for a program's *_logfile, which supervisord 4.2 expands twice).
+conf_value() { printf '%s' "${1//%/%%}"; }
+# program <name> <priority> <command...>: one [program:x] section. The start sequence below starts
+# the programs one by one, each once the one before is healthy; supervisord never starts or
+# restarts one by itself, so a crash stays a crash (EXITED) until the next `start`.
+# Stopping: TERM to the process group, up to 10 s, then KILL.
+program() {
+  local name=$1 prio=$2 cmd="" a
+  shift 2
+  for a in "$@"; do cmd+=" $(printf '%q' "$a")"; done
+  cat <<EOF
+
+[program:$name]
+command=$(conf_value "${cmd# }")
+priority=$prio
+directory=$(conf_value "$state")
+autostart=false
+autorestart=false
+startsecs=0
+startretries=0
+stopsignal=TERM
+stopwaitsecs=10
+stopasgroup=true
+killasgroup=true
+redirect_stderr=true
+stdout_logfile=$(conf_value "$(conf_value "$state/logs/$name.log")")
+stdout_logfile_maxbytes=0
+EOF
 }
-# terminate <pid>: TERM, up to 10 s, then KILL.
-terminate() {
-  kill -TERM "$1" 2>/dev/null || true
-  for _ in $(seq 100); do alive "$1" || break; sleep 0.1; done
-  if alive "$1"; then kill -KILL "$1" 2>/dev/null || true; fi
+# write_config: the folder's supervisord.conf, with the command lines of this start (binaries,
+# ports). A running supervisord takes changes with reread + update, which stops the programs whose
+# command line changed; the start sequence then starts them again.
+write_config() {
+  {
+    cat <<EOF
+; Written by scripts/cluster.sh start for the local cluster in this folder; rewritten at every start.
+[unix_http_server]
+file=$(conf_value "$SOCK")
+chmod=0700
+
+[supervisorctl]
+serverurl=unix://$(conf_value "$SOCK")
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisord]
+logfile=$(conf_value "$state/logs/supervisord.log")
+logfile_maxbytes=10MB
+logfile_backups=1
+pidfile=$(conf_value "$state/run/supervisord.pid")
+directory=$(conf_value "$state")
+childlogdir=$(conf_value "$state/logs")
+EOF
+    # --unsafe-no-fsync: throwaway test data; fsync latency would dominate on slow disks.
+    program etcd 10 "$BIN/etcd" --name ascend-local --data-dir "$state/etcd" \
+      --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+      --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+      --initial-cluster "ascend-local=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync --log-level warn
+    # --endpoint-reconciler-type=none: the `kubernetes` Endpoints may not hold a loopback address.
+    program kube-apiserver 20 "$BIN/kube-apiserver" \
+      --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+      --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+      --client-ca-file="$pki/ca.crt" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+      --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+      --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+      --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
+      --requestheader-client-ca-file="$pki/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+      --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+      --requestheader-extra-headers-prefix=X-Remote-Extra- \
+      --endpoint-reconciler-type=none --profiling=false
+    # Single instance: no leader election, so a restart never waits for an old lease to expire.
+    program kube-controller-manager 30 "$BIN/kube-controller-manager" \
+      --kubeconfig="$state/controller-manager.kubeconfig" \
+      --authentication-kubeconfig="$state/controller-manager.kubeconfig" \
+      --authorization-kubeconfig="$state/controller-manager.kubeconfig" \
+      --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
+      --controllers='*' --use-service-account-credentials=true \
+      --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
+      --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+      --service-cluster-ip-range=10.96.0.0/16 --profiling=false \
+      --node-monitor-grace-period=1h
+    program kube-scheduler 40 "$BIN/kube-scheduler" \
+      --kubeconfig="$state/scheduler.kubeconfig" \
+      --authentication-kubeconfig="$state/scheduler.kubeconfig" \
+      --authorization-kubeconfig="$state/scheduler.kubeconfig" \
+      --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false
+    # Only nodes annotated kwok.x-k8s.io/node=fake are simulated; pod IPs come from --cidr.
+    # kwok renews node leases (as a kubelet would) and the controller-manager's long grace period
+    # above means a busy 2-core machine never gets fake nodes marked NotReady (which would flip
+    # every pod to not-ready for good: nothing re-reports readiness the way a kubelet does).
+    program kwok 50 "$BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$here/kwok-stages.yaml" \
+      --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+      --server-address="127.0.0.1:$KWOK_PORT" --cidr=10.244.0.1/16 --node-lease-duration-seconds=40
+    program device-plugin 60 "$(command -v node)" "$here/device-plugin.mjs" "$state" "$SERVER"
+  } >"$CONF.new"
+  if cmp -s "$CONF.new" "$CONF"; then rm -f "$CONF.new"; return 0; fi
+  mv "$CONF.new" "$CONF"
+  if supervisor_up; then ctl reread >/dev/null && ctl update >/dev/null; fi
 }
-# stop_orphans: components of this cluster that no pid file tracks any more (their run/ folder
-# was deleted, or the folder was removed and recreated while they ran) hold its ports and data.
-stop_orphans() {
-  local tracked=" " c pid
-  for c in "${COMPONENTS[@]}"; do running "$c" && tracked+="$(pid_of "$c") "; done
-  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-    [ "$pid" = $$ ] && continue
-    case $tracked in *" $pid "*) continue ;; esac
-    owns_state "$pid" || continue
-    say "stopping an untracked process of this cluster: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-100))"
-    terminate "$pid"
-  done
+# start_supervisor: this folder's supervisord, unless it answers already (it daemonizes itself:
+# own session, stdio on /dev/null, so it outlives `start` and a caller's Ctrl-C).
+start_supervisor() {
+  supervisor_up && return 0
+  say "starting supervisord ($CONF)"
+  supervisord -c "$CONF" >>"$state/logs/supervisord.log" 2>&1 || fail_component supervisord "supervisord did not start"
+  for _ in $(seq 50); do supervisor_up && return 0; sleep 0.2; done
+  fail_component supervisord "not answering on $SOCK"
 }
-# launch <name> <command...>: background it detached from this shell (own session, stdin
-# closed) so it outlives `start` and a caller's Ctrl-C; the child writes its own pid.
+# launch <name>: start the program unless STATUS shows it running; its log gets a marker line.
 launch() {
-  local name=$1; shift
-  if running "$name"; then say "$name already running (pid $(pid_of "$name"))"; return; fi
+  local name=$1
+  if [ "$(state_of "$name")" = RUNNING ]; then say "$name already running (pid $(pid_of "$name"))"; return 0; fi
   say "starting $name"
   echo "=== $(date -Is) start" >>"$state/logs/$name.log"
-  rm -f "$state/run/$name.pid" # a stale pid must not pass for the new process
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$state/run/$name.pid" "$@" \
-    </dev/null >>"$state/logs/$name.log" 2>&1 &
-  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$state/run/$name.pid" ] && break; sleep 0.1; done
+  ctl start "$name" >/dev/null || fail_component "$name" "supervisord could not start it ($(ctl status "$name" || true))"
 }
+# stop_programs: every running program, in reverse start order.
+stop_programs() {
+  local i c
+  refresh_status
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+    c=${COMPONENTS[i]}
+    [ "$(state_of "$c")" = RUNNING ] || continue
+    ctl stop "$c" >/dev/null
+    say "stopped $c (pid $(pid_of "$c"))"
+  done
+}
+
+# folder_pids <program regex>: processes running one of the programs with this cluster folder in
+# their arguments (the folder itself, not only a folder whose name starts the same).
+folder_pids() {
+  local pid
+  for pid in $(pgrep -f -- "^([^ ]*/)?($1)( |$)" || true); do
+    case " $(ps -ww -o args= -p "$pid" || true) " in *[\ =]"$state"[/\ ]*) echo "$pid" ;; esac
+  done
+}
+# terminate <pid>: TERM, up to 10 s (tail --pid waits for a process that is not our child), KILL.
+terminate() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  timeout 10 tail --pid="$1" -s 0.2 -f /dev/null || kill -KILL "$1" 2>/dev/null || true
+}
+# stop_untracked: processes of this folder that its supervisord does not run (their supervisord
+# was killed, or the folder's run/ or the whole folder was deleted while they ran) hold its ports
+# and data. A lost supervisord goes first: on TERM it stops its own programs.
+stop_untracked() {
+  local tracked=" " pattern pid c args
+  refresh_status
+  if [ -n "$STATUS" ]; then
+    tracked+="$(ctl pid) "
+    for c in "${COMPONENTS[@]}"; do tracked+="$(pid_of "$c") "; done
+  fi
+  for pattern in 'python3[.0-9]* [^ ]*supervisord' 'etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node'; do
+    for pid in $(folder_pids "$pattern"); do
+      case $tracked in *" $pid "*) continue ;; esac
+      args=$(ps -o args= -p "$pid") || continue # gone meanwhile
+      say "stopping an untracked process of this cluster: pid $pid (${args:0:100})"
+      terminate "$pid"
+    done
+  done
+}
+
 # holder <port>: who listens on the port ("" when nobody does).
 holder() {
-  local line; line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n1) || true
+  local line who
+  line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n1) || true
   [ -n "$line" ] || { ss -Hltn "sport = :$1" | grep -q . && echo "an unknown process"; return 0; }
-  local pid; pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line")
-  if [ -n "$pid" ]; then echo "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"; else echo "an unknown process"; fi
+  who=$(sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/pid \2 (\1)/p' <<<"$line")
+  echo "${who:-an unknown process}"
 }
 # choose_ports: every port is free or held by this cluster's own component; a port another process
 # holds is replaced by the next free one (unless it was set explicitly). Saved in ports.env.
 choose_ports() {
-  local p name def var comp port taken=" " moved=0
+  local p name def var comp port was who taken=" " moved=0
+  refresh_status
   for p in "${PORTS[@]}"; do
     IFS=: read -r name def var <<<"$p"
     case $name in ETCD*) comp=etcd ;; APISERVER*) comp=kube-apiserver ;; KCM*) comp=kube-controller-manager ;;
       SCHEDULER*) comp=kube-scheduler ;; KWOK*) comp=kwok ;; esac
     port=${!name}
-    if ! running "$comp"; then
-      local who; who=$(holder "$port")
+    if [ "$(state_of "$comp")" != RUNNING ]; then
+      who=$(holder "$port")
       if [ -n "$who" ] || [[ $taken == *" $port "* ]]; then
         [ -n "${!var:-}" ] && die "port $port for $comp ($var) is in use by ${who:-this cluster}; choose another one"
-        local was=$port
+        was=$port
         while [ -n "$(holder "$port")" ] || [[ $taken == *" $port "* ]]; do port=$((port + 1)); done
         say "port $was for $comp is in use by ${who:-another component}: this cluster now uses $port"
-        printf -v "$name" '%s' "$port"; moved=1
+        printf -v "$name" '%s' "$port"
+        moved=1
       fi
     fi
     taken+="$port "
   done
-  if [ $moved = 1 ]; then
-    # Components still running were started against the old address.
-    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[i]}"; done
-  fi
+  # Components still running were started against the old address.
+  if [ $moved = 1 ]; then stop_programs; fi
   SERVER="https://127.0.0.1:$APISERVER_PORT"
   for p in "${PORTS[@]}"; do IFS=: read -r name def var <<<"$p"; echo "$name=${!name}"; done >"$state/ports.env"
-}
-# alive <pid>: exists and is not a zombie (an exited child of a parent that has not reaped it yet).
-alive() { kill -0 "$1" 2>/dev/null && ! awk '{exit $3 != "Z"}' "/proc/$1/stat" 2>/dev/null; }
-stop_component() {
-  local name=$1 pid
-  running "$name" || { rm -f "$state/run/$name.pid"; return 0; }
-  pid=$(pid_of "$name")
-  terminate "$pid"
-  rm -f "$state/run/$name.pid"
-  say "stopped $name (pid $pid)"
 }
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -253,7 +389,7 @@ EOF
 
 # ---- commands -----------------------------------------------------------------------------
 cmd_start() {
-  local nodes=${ASCEND_LOCAL_NODES:-2}
+  local nodes=${ASCEND_LOCAL_NODES:-2} i
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
@@ -261,68 +397,36 @@ cmd_start() {
       *) die "unknown start option '$1'" ;;
     esac
   done
-  [[ $nodes =~ ^[0-9]+$ ]] && [ "$nodes" -ge 1 ] && [ "$nodes" -le 90 ] || die "--nodes must be 1..90"
+  if [[ ! $nodes =~ ^[0-9]+$ ]] || [ "$nodes" -lt 1 ] || [ "$nodes" -gt 90 ]; then die "--nodes must be 1..90"; fi
   mkdir -p "$state/run" "$state/logs" "$state/etcd"
 
-  local all=1
-  for c in "${COMPONENTS[@]}"; do running "$c" || all=0; done
+  ensure_debian_package supervisord supervisor "the process supervisor of the local cluster"
   toolchain
-  if [ $all = 1 ] && readyz; then say "already running ($SERVER)"; fi
+  refresh_status
+  if [ "$(awk '$2 == "RUNNING"' <<<"$STATUS" | wc -l)" = ${#COMPONENTS[@]} ] && readyz; then
+    say "already running ($SERVER)"
+  fi
 
-  stop_orphans
+  stop_untracked
   choose_ports
 
   "$here/certs.sh" "$pki" 2>"$state/logs/certs.log" || { cat "$state/logs/certs.log" >&2; die "certificate generation failed"; }
   kubeconfig "$KUBECONFIG_PATH" admin
   kubeconfig "$state/controller-manager.kubeconfig" controller-manager
   kubeconfig "$state/scheduler.kubeconfig" scheduler
+  write_config
+  start_supervisor
 
-  # --unsafe-no-fsync: throwaway test data; fsync latency would dominate on slow disks.
-  launch etcd "$BIN/etcd" --name ascend-local --data-dir "$state/etcd" \
-    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster "ascend-local=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync --log-level warn
+  refresh_status
+  launch etcd
   wait_for etcd 30 curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
-
-  # --endpoint-reconciler-type=none: the `kubernetes` Endpoints may not hold a loopback address.
-  launch kube-apiserver "$BIN/kube-apiserver" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
-    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --client-ca-file="$pki/ca.crt" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-    --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
-    --requestheader-client-ca-file="$pki/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
-    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
-    --requestheader-extra-headers-prefix=X-Remote-Extra- \
-    --endpoint-reconciler-type=none --profiling=false
+  launch kube-apiserver
   say "waiting for $SERVER/readyz"
   wait_for kube-apiserver 90 readyz
-
-  # Single instance: no leader election, so a restart never waits for an old lease to expire.
-  launch kube-controller-manager "$BIN/kube-controller-manager" \
-    --kubeconfig="$state/controller-manager.kubeconfig" \
-    --authentication-kubeconfig="$state/controller-manager.kubeconfig" \
-    --authorization-kubeconfig="$state/controller-manager.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
-    --controllers='*' --use-service-account-credentials=true \
-    --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
-    --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-    --service-cluster-ip-range=10.96.0.0/16 --profiling=false \
-    --node-monitor-grace-period=1h
-  launch kube-scheduler "$BIN/kube-scheduler" \
-    --kubeconfig="$state/scheduler.kubeconfig" \
-    --authentication-kubeconfig="$state/scheduler.kubeconfig" \
-    --authorization-kubeconfig="$state/scheduler.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false
-  # Only nodes annotated kwok.x-k8s.io/node=fake are simulated; pod IPs come from --cidr.
-  # kwok renews node leases (as a kubelet would) and the controller-manager's long grace period
-  # above means a busy 2-core machine never gets fake nodes marked NotReady (which would flip
-  # every pod to not-ready for good: nothing re-reports readiness the way a kubelet does).
-  launch kwok "$BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$here/kwok-stages.yaml" \
-    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --server-address="127.0.0.1:$KWOK_PORT" --cidr=10.244.0.1/16 --node-lease-duration-seconds=40
-  launch device-plugin node "$here/device-plugin.mjs" "$state" "$SERVER"
+  launch kube-controller-manager
+  launch kube-scheduler
+  launch kwok
+  launch device-plugin
 
   say "ensuring $nodes fake Ascend node(s)"
   for ((i = 0; i < nodes; i++)); do node_manifest "$i"; done | kc apply -f - >/dev/null
@@ -343,30 +447,45 @@ cmd_start() {
   wait_for kube-controller-manager 60 kc -n default get serviceaccount default
   wait_for kube-scheduler 30 curl -skf --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
   wait_for device-plugin 30 this_run_logged device-plugin "watching pods"
-  for c in "${COMPONENTS[@]}"; do running "$c" || fail_component "$c" "process exited"; done
+  refresh_status
+  for c in "${COMPONENTS[@]}"; do [ "$(state_of "$c")" = RUNNING ] || fail_component "$c" "process exited"; done
   say "cluster ready: $nodes node(s), context $CONTEXT"
   echo "export KUBECONFIG=$KUBECONFIG_PATH"
 }
 
 cmd_stop() {
-  local purge=0
+  local purge=0 pid
   [ "${1:-}" = --purge ] && purge=1
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[i]}"; done
-  stop_orphans
+  if supervisor_up; then
+    stop_programs
+    pid=$(ctl pid)
+    ctl shutdown >/dev/null
+    timeout 20 tail --pid="$pid" -s 0.2 -f /dev/null || true
+    say "stopped supervisord (pid $pid)"
+  fi
+  stop_untracked
   if [ $purge = 1 ]; then rm -rf "$state"; say "purged $state"; else say "stopped (data kept in $state)"; fi
 }
 
 cmd_status() {
-  local up=0
+  local up=0 c line
+  refresh_status
+  if [ -n "$STATUS" ]; then
+    printf '%-24s running (pid %s), config %s, log %s\n' supervisord "$(ctl pid)" "$CONF" "$state/logs/supervisord.log"
+  else
+    printf '%-24s not running (%s)\n' supervisord "$CONF"
+  fi
   for c in "${COMPONENTS[@]}"; do
-    if running "$c"; then printf '%-24s running (pid %s)\n' "$c" "$(pid_of "$c")"; up=1
-    else printf '%-24s stopped\n' "$c"; fi
+    # supervisorctl's line without the name, e.g. "RUNNING pid 123, uptime 0:04:10" or "EXITED <when>".
+    line=$(awk -v n="$c" '$1 == n { $1 = ""; sub(/^ +/, ""); print }' <<<"$STATUS")
+    printf '%-24s %-44s log %s\n' "$c" "${line:-STOPPED}" "$state/logs/$c.log"
+    [[ $line == RUNNING* ]] && up=1
   done
   [ $up = 1 ] || return 3
   if [ -f "$pki/admin.crt" ] && readyz; then
     echo "apiserver                $SERVER ready"
     BIN=${ASCEND_TOOLCHAIN_BIN:-${ASCEND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-stack}/bin}
-    [ -x "$BIN/kubectl" ] && kc get nodes -o wide
+    if [ -x "$BIN/kubectl" ]; then kc get nodes -o wide; fi
   else
     echo "apiserver                $SERVER not ready"; return 1
   fi
@@ -377,5 +496,9 @@ case ${1:-} in
   stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_PATH" ;;
-  *) echo "usage: $0 start [--nodes N] | stop [--purge] | status | env" >&2; exit 2 ;;
+  ctl)
+    shift
+    if [ ! -f "$CONF" ] || ! command -v supervisorctl >/dev/null; then die "no cluster in $state: \`$0 start\` first"; fi
+    exec supervisorctl -c "$CONF" "$@" ;;
+  *) echo "usage: $0 start [--nodes N] | stop [--purge] | status | env | ctl <supervisorctl args>" >&2; exit 2 ;;
 esac

@@ -24,10 +24,13 @@ ensure_node() {
     command -v npm >/dev/null || die "Node.js ${want%%.*}+ is required (found: $(node --version 2>/dev/null || echo none)), and npm is not available to install it"
     say "Installing Node.js $want (npm package node-$os-$arch) into $dir: the node on PATH is $(node --version 2>/dev/null || echo missing), the project needs ${want%%.*}+"
     local tmp="$dir.partial.$$"
-    rm -rf "$tmp" && mkdir -p "$tmp/bin" &&
+    if ! { rm -rf "$tmp" && mkdir -p "$tmp/bin" &&
       npm install --prefix "$tmp" --no-save --no-package-lock --no-audit --no-fund --ignore-scripts --loglevel=error "node-$os-$arch@$want" >&2 &&
       ln -s "../node_modules/node-$os-$arch/bin/node" "$tmp/bin/node" &&
-      [ "$("$tmp/bin/node" --version)" = "v$want" ] || { rm -rf "$tmp"; die "installing Node.js $want from the npm registry failed (above)"; }
+      [ "$("$tmp/bin/node" --version)" = "v$want" ]; }; then
+      rm -rf "$tmp"
+      die "installing Node.js $want from the npm registry failed (above)"
+    fi
     rm -rf "$dir" && mv "$tmp" "$dir"
   fi
   export PATH="$dir/bin:$PATH"
@@ -50,4 +53,21 @@ ensure_toolchain() {
   local repo=$1
   say "Preparing the toolchain (cached under ${ASCEND_CACHE:-~/.cache/ascend-stack}; a cold build takes a while)"
   "$repo/scripts/toolchain.sh" || die "toolchain setup failed; the step and its log are named above"
+}
+
+# ensure_debian_package <command> <package> <what it is for>: installs a Debian package the
+# scripts need (supervisor, shellcheck) when its command is missing. CI runs as root on Debian, so
+# this is one apt-get install there; elsewhere it says what to install.
+ensure_debian_package() {
+  local cmd=$1 pkg=$2 why=$3
+  command -v "$cmd" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    die "$cmd not found: install the Debian/Ubuntu package '$pkg' ($why), e.g. sudo apt-get install $pkg"
+  fi
+  say "Installing the Debian package '$pkg' ($why): apt-get install $pkg"
+  # A stale or missing package index is the usual reason an install fails: refresh it first.
+  { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg"; } >&2 ||
+    die "apt-get install $pkg failed (see the output above)"
+  command -v "$cmd" >/dev/null 2>&1 || die "$cmd is still not on PATH after installing $pkg"
 }

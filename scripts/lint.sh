@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run lint` (and the first step of `npm test`): ESLint and Prettier on the TypeScript,
-# shellcheck on the shell scripts, actionlint on the GitHub workflows. Each tool is installed by
-# the project's own scripts when missing.
+# the shell linter on the scripts, actionlint on the GitHub workflows. Each tool is installed
+# by the project's own scripts when missing.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -10,8 +10,8 @@
 #   npm run local:kubectl -- <args> kubectl: any kubectl command against the cluster
 #
 # `up` brings the demo up from whatever state it was left in: a stopped or half-started cluster is
-# started, processes left without a pid file are stopped, ports taken by other programs are
-# replaced by free ones, a cluster that does not start is rebuilt; a stack state that describes
+# started, processes of its folder that its supervisord does not track are stopped, ports taken by
+# other programs are replaced by free ones, a cluster that does not start is rebuilt; a stack state that describes
 # another cluster (it was purged or moved) is reset (the stack is throw-away), a stale lock of a
 # killed run is removed and operations an interrupted run left pending are cleared.
 set -euo pipefail
@@ -31,8 +31,9 @@ backend_dir=${PULUMI_BACKEND_URL#file://}
 
 # Only `up` builds the toolchain; the other commands need it installed.
 have_toolchain() {
-  command -v pulumi >/dev/null && command -v kubectl >/dev/null ||
+  if ! command -v pulumi >/dev/null || ! command -v kubectl >/dev/null; then
     die "the local toolchain is not installed yet: run \`npm run local\` first"
+  fi
 }
 cluster_up() {
   "$repo/scripts/cluster.sh" status >/dev/null 2>&1 ||

@@ -132,8 +132,8 @@ build_kubernetes_provider() {
   # The upstream main package embeds schema-embed.json and terraform-mapping-embed.json, which
   # its Makefile generates and its module zip therefore lacks: generate them into the build
   # directory, next to the committed copy of the (tiny) main package. They are not committed.
-  (cd "$dir" && run_logged "$name-$v" go mod download -json $mod)
-  local src; src=$(cd "$dir" && go mod download -json $mod | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  (cd "$dir" && run_logged "$name-$v" go mod download -json "$mod")
+  local src; src=$(cd "$dir" && go mod download -json "$mod" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -d "$src" ] || fail "$name: module source for $mod@$mv not found"
   python3 - "$src/cmd/$name" "$dir" "$v" <<'PY' || fail "$name: generating the embedded schema"
 import json, sys
@@ -174,7 +174,9 @@ build_kubernetes() {
   # k8s.io/kubernetes replaces every staging module with a local directory; the committed module
   # pins each to its released v0.<minor>.<patch> instead.
   local dir; dir=$(prepare kubernetes "$v" "$key" k8s.io/kubernetes "$v")
-  local ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2)"
+  local minor ld
+  minor=$(echo "$v" | cut -d. -f2)
+  ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=$v"
   for t in "${missing[@]}"; do
     step "  $t"

@@ -15,6 +15,8 @@ export interface StackFileConfig {
   secrets: SecretPresence;
   /** Keys of the engine's and providers' namespaces (kubernetes:*, ...), ignored by the validator. */
   foreignKeys: string[];
+  /** Those keys with their values, as written (for tools that copy a stack's config: render). */
+  foreign: Record<string, unknown>;
   /** Problems of the file itself (syntax, top-level keys, namespaces); the validator adds the config's. */
   issues: ConfigIssue[];
 }
@@ -26,7 +28,7 @@ const isSecure = (v: unknown) => typeof v === "object" && v !== null && !Array.i
 
 const kindOf = (v: unknown) => (Array.isArray(v) ? "a list" : v === null ? "empty" : typeof v === "object" ? "a mapping" : `a ${typeof v}`);
 
-const fail = (path: string, message: string): StackFileConfig => ({ raw: Object.create(null), secrets: {}, foreignKeys: [], issues: [{ path, message }] });
+const fail = (path: string, message: string): StackFileConfig => ({ raw: Object.create(null), secrets: {}, foreignKeys: [], foreign: {}, issues: [{ path, message }] });
 
 /** Splits `config:` into this project's sections (prefix stripped) and secret presence. */
 export function stackConfigFromYaml(text: string): StackFileConfig {
@@ -59,10 +61,12 @@ export function stackConfigFromYaml(text: string): StackFileConfig {
   const config = Object.prototype.hasOwnProperty.call(top, "config") ? top.config : undefined;
   if (config !== undefined && config !== null && (typeof config !== "object" || Array.isArray(config))) {
     issues.push({ path: "config", message: `config must be a mapping of <namespace>:<key> entries, but it is ${kindOf(config)}` });
-    return { raw: Object.create(null), secrets: {}, foreignKeys: [], issues };
+    return { raw: Object.create(null), secrets: {}, foreignKeys: [], foreign: {}, issues };
   }
-  const sorted = sortConfigKeys(Object.entries(config ?? {}), (_key, value) => isSecure(value));
-  return { raw: sorted.raw, secrets: sorted.secrets, foreignKeys: sorted.foreignKeys, issues: [...issues, ...sorted.issues] };
+  const entries = Object.entries(config ?? {});
+  const sorted = sortConfigKeys(entries, (_key, value) => isSecure(value));
+  const foreign = Object.fromEntries(entries.filter(([key]) => sorted.foreignKeys.includes(key)));
+  return { raw: sorted.raw, secrets: sorted.secrets, foreignKeys: sorted.foreignKeys, foreign, issues: [...issues, ...sorted.issues] };
 }
 
 /** Reads a stack file; bytes that are not UTF-8 are an error, never silently replaced. */

@@ -1,12 +1,13 @@
 /**
  * Kill the API server in the middle of `pulumi up`, restart it, run again: the stack converges
  * and nothing is orphaned (everything the interrupted run created is tracked and destroyable).
+ * The cluster's supervisord does not restart a program that exits, so the API server stays down
+ * until `scripts/cluster.sh start` brings it back, as an operator would (checked below).
  */
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { clusterDir, ExampleStack, previewOps, projectObjects, repo } from "./harness";
+import { ExampleStack, previewOps, projectObjects, repo } from "./harness";
 
 const VOLUME = "sfs-turbo-crash";
 let s: ExampleStack;
@@ -19,9 +20,19 @@ afterAll(async () => {
   await s?.dispose(VOLUME);
 });
 
+/** supervisorctl of the tests' cluster (scripts/cluster.sh ctl), e.g. `pid kube-apiserver`. */
+function ctl(...args: string[]): string {
+  try {
+    return execFileSync(path.join(repo, "scripts/cluster.sh"), ["ctl", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e: any) {
+    return String(e.stdout ?? ""); // `status` exits 3 for a program that is not running
+  }
+}
+
 function killApiServer(): void {
-  const pidFile = path.join(clusterDir(), "run/kube-apiserver.pid");
-  process.kill(Number(fs.readFileSync(pidFile, "utf8").trim()), "SIGKILL");
+  const pid = Number(ctl("pid", "kube-apiserver").trim());
+  expect(pid).toBeGreaterThan(0);
+  process.kill(pid, "SIGKILL");
 }
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
@@ -48,6 +59,8 @@ it("converges after an API server crash during up, with no orphan", async () => 
   }, 120_000);
   killApiServer();
   await new Promise((r) => setTimeout(r, 3000));
+  // Still down: nothing restarted it behind the test's back.
+  expect(ctl("status", "kube-apiserver")).toMatch(/^kube-apiserver\s+EXITED/);
   execFileSync(path.join(repo, "scripts/cluster.sh"), ["start"], { stdio: "inherit" });
   const first = await up;
   console.log(`interrupted up: ${first}`);

@@ -54,6 +54,8 @@ function server(kubeconfigFile: string): string {
 }
 
 const demoCluster = () => path.join(checkout, ".local/cluster");
+/** scripts/cluster.sh's default API server port (the demo has no port offset). */
+const DEFAULT_APISERVER_PORT = 16443;
 const demoServer = () => server(path.join(demoCluster(), "kubeconfig"));
 
 /** Occupies a port on loopback the way an unrelated program would. */
@@ -117,6 +119,10 @@ describe.sequential("the local demo's commands", () => {
     expect((await run("npm run local:stop -- --purge")).code).toBe(0);
     expect(fs.existsSync(demoCluster())).toBe(false);
     const blocker = await holdPort(Number(new URL(oldServer).port));
+    // A purged cluster's first choice is the default port, which is the old one unless another
+    // program held it when the demo first started (other checkouts' clusters on a shared machine):
+    // make sure it is taken now too, so the new cluster has to move either way.
+    const blockers = [blocker, await holdPort(DEFAULT_APISERVER_PORT).catch(() => undefined)];
     try {
       const r = await run("npm run local");
       expect(r.code).toBe(0);
@@ -126,7 +132,7 @@ describe.sequential("the local demo's commands", () => {
       expect(demoServer()).not.toBe(oldServer);
       expect(r.out).toContain("Done: the local stack is up");
     } finally {
-      blocker.close();
+      for (const b of blockers) b?.close();
     }
     const preview = await run("npm run local:preview");
     expect(preview.code).toBe(0);

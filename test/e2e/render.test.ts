@@ -15,7 +15,7 @@ it("renders the local stack's manifests, with a placeholder instead of the regis
   requireEnvironment();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
   // No cluster access: point KUBECONFIG nowhere to prove the render does not need one.
-  execFileSync("bash", [path.join(repo, "scripts/render.sh"), "Pulumi.local.yaml", out], {
+  execFileSync("npm", ["run", "--silent", "render", "--", "Pulumi.local.yaml", out], {
     cwd: repo,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, KUBECONFIG: "/nonexistent", ASCEND_KUBECONFIG: "/nonexistent" },

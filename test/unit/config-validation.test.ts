@@ -128,6 +128,7 @@ config:
     expect(parsed.raw).toEqual({ cluster: { namespace: "ml" } });
     expect(parsed.secrets).toEqual({ registryPassword: "secret" });
     expect(parsed.foreignKeys).toEqual(["kubernetes:context"]);
+    expect(parsed.foreign).toEqual({ "kubernetes:context": "other" });
   });
 
   it("flags a plaintext password in the file", () => {
