@@ -54,7 +54,12 @@ export interface StackContext {
 
 /** The claim a workload mounts: its own `volume`, else the first volume (validation guarantees one). */
 function claimFor(ctx: StackContext, volume: string | undefined): pulumi.Input<string> {
-  return ctx.claims[volumeNameFor(volume, ctx.config.storage.volumes.map((v) => v.name))!];
+  return ctx.claims[
+    volumeNameFor(
+      volume,
+      ctx.config.storage.volumes.map((v) => v.name),
+    )!
+  ];
 }
 
 /** Images the inference deployments run (pre-pulled on every accelerator node). */
@@ -66,7 +71,9 @@ export function inferenceImages(config: StackConfig): string[] {
 export function resolvedInference(config: StackConfig): ResolvedInference {
   const resolved = resolveInference(config);
   if (resolved.problems.length > 0)
-    throw new Error(`inference config is invalid:\n${formatIssues(resolved.problems.map((p) => ({ path: formatPath(p.path), message: p.message })))}`);
+    throw new Error(
+      `inference config is invalid:\n${formatIssues(resolved.problems.map((p) => ({ path: formatPath(p.path), message: p.message })))}`,
+    );
   return resolved;
 }
 
@@ -89,7 +96,13 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
     registry && secrets.registryPassword
       ? new RegistryPullSecret(
           "registry",
-          { server: registry.server, username: registry.username, password: pullPassword!, secretName: registry.pullSecretName, namespace: ns },
+          {
+            server: registry.server,
+            username: registry.username,
+            password: pullPassword!,
+            secretName: registry.pullSecretName,
+            namespace: ns,
+          },
           base,
         )
       : undefined;
@@ -111,7 +124,8 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
   const defaultTrainingImage: pulumi.Input<string> = trainingImage?.imageRef ?? config.images.base;
 
   const claims: Record<string, pulumi.Output<string>> = {};
-  for (const volume of config.storage.volumes) claims[volume.name] = new SfsTurboVolume(volume.name, { volume, namespace: ns }, base).claimName;
+  for (const volume of config.storage.volumes)
+    claims[volume.name] = new SfsTurboVolume(volume.name, { volume, namespace: ns }, base).claimName;
 
   // The configured name, not the Secret's output: a credential rotation updates the Secret in
   // place, and its dependents must not see an unknown name (which would replace them).
@@ -123,7 +137,13 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
     config.images.prePull.enabled && prePullImages.length > 0
       ? new ImagePrePull(
           "image-prepull",
-          { images: prePullImages, namespace: ns, nodeSelector: config.accelerator.nodeSelector, imagePullPolicy: config.images.pullPolicy, imagePullSecrets },
+          {
+            images: prePullImages,
+            namespace: ns,
+            nodeSelector: config.accelerator.nodeSelector,
+            imagePullPolicy: config.images.pullPolicy,
+            imagePullSecrets,
+          },
           { provider, dependsOn: before },
         )
       : undefined;
@@ -169,14 +189,20 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
 }
 
 /** The P/D deployments (and their inventory nodes' NPU exclusivity); stack outputs by deployment name. */
-export function deployInference(ctx: StackContext, resolved: ResolvedInference, inventoryHosts: string[]): Record<string, pulumi.Output<unknown>> {
+export function deployInference(
+  ctx: StackContext,
+  resolved: ResolvedInference,
+  inventoryHosts: string[],
+): Record<string, pulumi.Output<unknown>> {
   const { config } = ctx;
   const exclusivity = npuExclusivity(ctx, resolved);
   const outputs: Record<string, pulumi.Output<unknown>> = {};
   for (const dep of resolved.deployments) {
     const d = dep.config;
     const reservations =
-      exclusivity && d.mode === "inventory" ? [exclusivity, ...new Set(dep.instances.map((x) => exclusivity.reservations[x.node!.hostname]))] : [];
+      exclusivity && d.mode === "inventory"
+        ? [exclusivity, ...new Set(dep.instances.map((x) => exclusivity.reservations[x.node!.hostname]))]
+        : [];
     const pd = new PdInference(
       d.name,
       {

@@ -50,7 +50,9 @@ function main(argv: string[]): void {
 
   const stackFile = readStackFile(file);
   if (stackFile.issues.length > 0)
-    throw new Fatal(`${argv[0]} is not a usable stack file (\`npm run validate -- ${argv[0]}\` lists every problem):\n${formatIssues(stackFile.issues)}`);
+    throw new Fatal(
+      `${argv[0]} is not a usable stack file (\`npm run validate -- ${argv[0]}\` lists every problem):\n${formatIssues(stackFile.issues)}`,
+    );
 
   const env = toolchainEnv();
   if (spawnSync("bash", ["-c", "command -v pulumi"], { env, stdio: "ignore" }).status !== 0) {
@@ -77,7 +79,15 @@ function main(argv: string[]): void {
 
     run(env, `pulumi stack init ${renderStack} failed`, "pulumi", ["stack", "init", renderStack], true);
     if (stackFile.raw.registry !== undefined)
-      run(env, "setting the placeholder password failed", "pulumi", ["config", "set", "--stack", renderStack, "--secret", "registryPassword", "<redacted: render mode>"]);
+      run(env, "setting the placeholder password failed", "pulumi", [
+        "config",
+        "set",
+        "--stack",
+        renderStack,
+        "--secret",
+        "registryPassword",
+        "<redacted: render mode>",
+      ]);
     say(`Rendering into ${out}`);
     run(env, "rendering failed", "pulumi", ["up", "--yes", "--skip-preview", "--stack", renderStack]);
   } finally {

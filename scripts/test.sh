@@ -22,6 +22,9 @@ fi
 say "Type check"
 npx tsc --noEmit -p . || die "type errors (above)"
 
+say "Lint (eslint, prettier, shellcheck, actionlint)"
+bash "$repo/scripts/lint.sh" || die "lint findings (above); \`npm run format\` fixes formatting"
+
 say "Unit tests"
 npx vitest run --project unit
 

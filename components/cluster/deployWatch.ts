@@ -28,14 +28,20 @@ interface List<T> {
 
 async function listPods(target: KubeTarget, namespace: string): Promise<PodJson[]> {
   const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?labelSelector=`;
-  const [stack, jobs] = await Promise.all([getJson<List<PodJson>>(target, base + STACK_PODS), getJson<List<PodJson>>(target, base + JOB_PODS)]);
+  const [stack, jobs] = await Promise.all([
+    getJson<List<PodJson>>(target, base + STACK_PODS),
+    getJson<List<PodJson>>(target, base + JOB_PODS),
+  ]);
   const byUid = new Map([...stack.items, ...jobs.items].map((p) => [p.metadata.uid, p]));
   return [...byUid.values()];
 }
 
 async function existingJobs(target: KubeTarget, namespace: string): Promise<Set<string>> {
   try {
-    const jobs = await getJson<List<{ metadata: { name: string } }>>(target, `/apis/batch.volcano.sh/v1alpha1/namespaces/${encodeURIComponent(namespace)}/jobs`);
+    const jobs = await getJson<List<{ metadata: { name: string } }>>(
+      target,
+      `/apis/batch.volcano.sh/v1alpha1/namespaces/${encodeURIComponent(namespace)}/jobs`,
+    );
     return new Set(jobs.items.map((j) => j.metadata.name));
   } catch {
     return new Set(); // no Volcano CRDs: every job is new (and will not be placed; the timeout says so)
@@ -101,11 +107,15 @@ async function watch(target: KubeTarget, namespace: string, timeoutMs: number, j
     const pods = await listPods(target, namespace).catch(() => undefined);
     if (!pods) continue; // the API server may be briefly away; the provider reports real outages
     const fatal = fatalFindings(pods, existing, clock, Date.now(), timeoutMs);
-    const unplaced = Date.now() - started >= timeoutMs ? pending.filter((j) => !pods.some((p) => p.metadata.labels?.[JOB_PODS] === j.name)) : [];
+    const unplaced =
+      Date.now() - started >= timeoutMs ? pending.filter((j) => !pods.some((p) => p.metadata.labels?.[JOB_PODS] === j.name)) : [];
     if (fatal.length > 0 || unplaced.length > 0) {
       const lines = [
         ...fatal.map(formatFinding),
-        ...unplaced.map((j) => `training job ${j.name} cannot start: Volcano created no pod for it in ${Math.round(timeoutMs / 1000)}s (is Volcano's controller running, and does queue of the job exist?)`),
+        ...unplaced.map(
+          (j) =>
+            `training job ${j.name} cannot start: Volcano created no pod for it in ${Math.round(timeoutMs / 1000)}s (is Volcano's controller running, and does queue of the job exist?)`,
+        ),
       ];
       await cancelUpdate(`deploy cannot succeed:\n  - ${lines.join("\n  - ")}`);
       return;

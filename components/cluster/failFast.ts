@@ -21,7 +21,13 @@ interface ContainerStatusJson {
 }
 
 /** Waiting reasons that do not heal by themselves (a pull in progress is ContainerCreating). */
-const STUCK_WAITING = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]);
+const STUCK_WAITING = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+]);
 
 export interface PodProblem {
   reason: string;
@@ -65,7 +71,13 @@ export type ProblemClock = Map<string, { reason: string; since: number }>;
  * Problems of pods created by this update (not in `existing`) that lasted at least `timeoutMs`:
  * each is a deploy that cannot succeed. A problem that clears or changes restarts its clock.
  */
-export function fatalFindings(pods: readonly PodJson[], existing: ReadonlySet<string>, clock: ProblemClock, now: number, timeoutMs: number): Finding[] {
+export function fatalFindings(
+  pods: readonly PodJson[],
+  existing: ReadonlySet<string>,
+  clock: ProblemClock,
+  now: number,
+  timeoutMs: number,
+): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const pod of pods) {
@@ -90,7 +102,9 @@ export function fatalFindings(pods: readonly PodJson[], existing: ReadonlySet<st
 /** A new training job is placed once Volcano created its pods and every one of them is scheduled. */
 export function jobScheduled(pods: readonly PodJson[], job: string, expectedPods: number): boolean {
   const mine = pods.filter((p) => p.metadata.labels?.["volcano.sh/job-name"] === job);
-  return mine.length >= expectedPods && mine.every((p) => p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "True"));
+  return (
+    mine.length >= expectedPods && mine.every((p) => p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "True"))
+  );
 }
 
 export function formatFinding(f: Finding): string {

@@ -43,7 +43,11 @@ export function loadKubeTarget(kubeconfig?: string, context?: string): KubeTarge
   const cluster = doc.clusters?.find((c) => c.name === ctx.cluster)?.cluster ?? {};
   const user = doc.users?.find((u) => u.name === ctx.user)?.user ?? {};
   const bytes = (data: unknown, file: unknown) =>
-    typeof data === "string" ? Buffer.from(data, "base64") : typeof file === "string" ? fs.readFileSync(path.resolve(base, file)) : undefined;
+    typeof data === "string"
+      ? Buffer.from(data, "base64")
+      : typeof file === "string"
+        ? fs.readFileSync(path.resolve(base, file))
+        : undefined;
   const agent: https.AgentOptions = {
     ca: bytes(cluster["certificate-authority-data"], cluster["certificate-authority"]),
     cert: bytes(user["client-certificate-data"], user["client-certificate"]),
@@ -51,7 +55,12 @@ export function loadKubeTarget(kubeconfig?: string, context?: string): KubeTarge
     rejectUnauthorized: cluster["insecure-skip-tls-verify"] !== true,
   };
   const headers: Record<string, string> = {};
-  const token = typeof user.token === "string" ? user.token : typeof user.tokenFile === "string" ? fs.readFileSync(user.tokenFile, "utf8").trim() : undefined;
+  const token =
+    typeof user.token === "string"
+      ? user.token
+      : typeof user.tokenFile === "string"
+        ? fs.readFileSync(user.tokenFile, "utf8").trim()
+        : undefined;
   if (token) headers.authorization = `Bearer ${token}`;
   if (user.exec) Object.assign(agent, execCredential(user.exec as ExecConfig, headers));
   return { server: String(cluster.server).replace(/\/+$/, ""), agent, headers };
@@ -76,21 +85,25 @@ function execCredential(exec: ExecConfig, headers: Record<string, string>): http
 /** GET a JSON path of the API server (e.g. /api/v1/namespaces/x/pods?labelSelector=...). */
 export function getJson<T>(target: KubeTarget, apiPath: string, timeoutMs = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = https.get(`${target.server}${apiPath}`, { ...target.agent, headers: { accept: "application/json", ...target.headers }, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk) => (body += chunk));
-      res.on("end", () => {
-        if ((res.statusCode ?? 0) >= 400) reject(new Error(`GET ${apiPath}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
-        else {
-          try {
-            resolve(JSON.parse(body) as T);
-          } catch (e) {
-            reject(e);
+    const req = https.get(
+      `${target.server}${apiPath}`,
+      { ...target.agent, headers: { accept: "application/json", ...target.headers }, timeout: timeoutMs },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (body += chunk));
+        res.on("end", () => {
+          if ((res.statusCode ?? 0) >= 400) reject(new Error(`GET ${apiPath}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+          else {
+            try {
+              resolve(JSON.parse(body) as T);
+            } catch (e) {
+              reject(e);
+            }
           }
-        }
-      });
-    });
+        });
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`GET ${apiPath}: timed out`)));
     req.on("error", reject);
   });

@@ -16,8 +16,12 @@ export type ConfigMapManifest = Manifest<k8s.types.input.core.v1.ConfigMap, "v1"
 export type ServiceManifest = Manifest<k8s.types.input.core.v1.Service, "v1", "Service">;
 export type PersistentVolumeManifest = Manifest<k8s.types.input.core.v1.PersistentVolume, "v1", "PersistentVolume">;
 export type PersistentVolumeClaimManifest = Manifest<k8s.types.input.core.v1.PersistentVolumeClaim, "v1", "PersistentVolumeClaim">;
-export type DeploymentManifest = Manifest<k8s.types.input.apps.v1.Deployment, "apps/v1", "Deployment"> & { spec: k8s.types.input.apps.v1.DeploymentSpec };
-export type DaemonSetManifest = Manifest<k8s.types.input.apps.v1.DaemonSet, "apps/v1", "DaemonSet"> & { spec: k8s.types.input.apps.v1.DaemonSetSpec };
+export type DeploymentManifest = Manifest<k8s.types.input.apps.v1.Deployment, "apps/v1", "Deployment"> & {
+  spec: k8s.types.input.apps.v1.DeploymentSpec;
+};
+export type DaemonSetManifest = Manifest<k8s.types.input.apps.v1.DaemonSet, "apps/v1", "DaemonSet"> & {
+  spec: k8s.types.input.apps.v1.DaemonSetSpec;
+};
 export type NetworkPolicyManifest = Manifest<k8s.types.input.networking.v1.NetworkPolicy, "networking.k8s.io/v1", "NetworkPolicy">;
 export type PodSpec = k8s.types.input.core.v1.PodSpec;
 export type Container = k8s.types.input.core.v1.Container;

@@ -15,18 +15,22 @@ export function qualifiedNameProblem(key: string, what = "key"): string | undefi
   const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
   if (prefix !== undefined) {
     if (prefix.length === 0) return `${what} ${shown(key)} has an empty prefix before '/'`;
-    if (prefix.length > MAX_SUBDOMAIN) return `${what} ${shown(key)}: the prefix is ${prefix.length} characters; Kubernetes allows at most ${MAX_SUBDOMAIN}`;
+    if (prefix.length > MAX_SUBDOMAIN)
+      return `${what} ${shown(key)}: the prefix is ${prefix.length} characters; Kubernetes allows at most ${MAX_SUBDOMAIN}`;
     if (!DNS1123_SUBDOMAIN.test(prefix)) return `${what} ${shown(key)}: the prefix must be a lower-case DNS subdomain such as example.com`;
   }
   if (name.length === 0) return `${what} ${shown(key)} has an empty name`;
-  if (name.length > MAX_LABEL) return `${what} ${shown(key)}: the name part is ${name.length} characters; Kubernetes allows at most ${MAX_LABEL}`;
-  if (!NAME_PART.test(name)) return `${what} ${shown(key)}: the name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`;
+  if (name.length > MAX_LABEL)
+    return `${what} ${shown(key)}: the name part is ${name.length} characters; Kubernetes allows at most ${MAX_LABEL}`;
+  if (!NAME_PART.test(name))
+    return `${what} ${shown(key)}: the name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`;
   return undefined;
 }
 
 /** A label value: empty, or ≤ 63 alphanumerics, '-', '_', '.', starting and ending with an alphanumeric. */
 export function labelValueProblem(value: string, what = "label value"): string | undefined {
-  if (value.length > MAX_LABEL) return `${what} ${shown(value)} is ${value.length} characters; Kubernetes allows at most ${MAX_LABEL} in a label value`;
+  if (value.length > MAX_LABEL)
+    return `${what} ${shown(value)} is ${value.length} characters; Kubernetes allows at most ${MAX_LABEL} in a label value`;
   if (value !== "" && !NAME_PART.test(value))
     return `${what} ${shown(value)} is not a valid label value: alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`;
   return undefined;
@@ -38,8 +42,11 @@ export function labelValueProblem(value: string, what = "label value"): string |
  */
 export function extendedResourceNameProblem(name: string): string | undefined {
   if (!name.includes("/")) return `${shown(name)} has no domain: extended resources are domain-prefixed, e.g. huawei.com/ascend-1980`;
-  if (name.includes("kubernetes.io/")) return `${shown(name)} is in the kubernetes.io domain, which is reserved for Kubernetes' own resources`;
+  if (name.includes("kubernetes.io/"))
+    return `${shown(name)} is in the kubernetes.io domain, which is reserved for Kubernetes' own resources`;
   if (name.startsWith("requests.")) return `${shown(name)} must not start with "requests." (that prefix names quota resources)`;
   const problem = qualifiedNameProblem(`requests.${name}`, "resource name");
-  return problem ? `${shown(name)} is not an extended resource name such as huawei.com/ascend-1980 (${problem.replace(/^resource name "requests\.[^"]*"(?:… \(\d+ characters\))?:? ?/, "")})` : undefined;
+  return problem
+    ? `${shown(name)} is not an extended resource name such as huawei.com/ascend-1980 (${problem.replace(/^resource name "requests\.[^"]*"(?:… \(\d+ characters\))?:? ?/, "")})`
+    : undefined;
 }

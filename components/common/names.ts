@@ -14,14 +14,16 @@ export const MAX_SUBDOMAIN = 253;
 /** Returns a rule violation message for `name` as an RFC 1123 label, or undefined. */
 export function labelProblem(name: string, what = "name"): string | undefined {
   if (name.length > MAX_LABEL) return `${what} ${shown(name)} is ${name.length} characters; Kubernetes allows at most ${MAX_LABEL}`;
-  if (!DNS1123_LABEL.test(name)) return `${what} ${shown(name)} must be lower-case alphanumerics and '-', starting and ending with an alphanumeric (RFC 1123 label)`;
+  if (!DNS1123_LABEL.test(name))
+    return `${what} ${shown(name)} must be lower-case alphanumerics and '-', starting and ending with an alphanumeric (RFC 1123 label)`;
   return undefined;
 }
 
 /** Returns a rule violation message for `name` as an RFC 1035 label (Service names), or undefined. */
 export function serviceNameProblem(name: string, what = "name"): string | undefined {
   if (name.length > MAX_LABEL) return `${what} ${shown(name)} is ${name.length} characters; Kubernetes allows at most ${MAX_LABEL}`;
-  if (!DNS1035_LABEL.test(name)) return `${what} ${shown(name)} must start with a lower-case letter and contain only lower-case alphanumerics and '-' (RFC 1035 label)`;
+  if (!DNS1035_LABEL.test(name))
+    return `${what} ${shown(name)} must start with a lower-case letter and contain only lower-case alphanumerics and '-' (RFC 1035 label)`;
   return undefined;
 }
 

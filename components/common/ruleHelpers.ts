@@ -17,7 +17,13 @@ export function reportBadEnvNames(path: Path, env: Record<string, string>, repor
 }
 
 /** Reports the second and later occurrences of a key among `items`. */
-export function reportDuplicates<T>(items: readonly T[], key: (t: T) => string, path: (i: number) => Path, what: string, report: Report): void {
+export function reportDuplicates<T>(
+  items: readonly T[],
+  key: (t: T) => string,
+  path: (i: number) => Path,
+  what: string,
+  report: Report,
+): void {
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     const k = key(item);

@@ -12,11 +12,17 @@ export const quantity = z.union([z.string(), z.number()]).transform(String).refi
 
 /** `{ request, limit }` with defaults. */
 export const requestLimit = (request: string, limit: string) =>
-  z.object({ request: quantity.default(request), limit: quantity.default(limit) }).strict().default({});
+  z
+    .object({ request: quantity.default(request), limit: quantity.default(limit) })
+    .strict()
+    .default({});
 
 /** `{ cpu: {request, limit}, memory: {request, limit} }` with defaults. */
 export const resourcesSchema = (cpu: [string, string], memory: [string, string]) =>
-  z.object({ cpu: requestLimit(...cpu), memory: requestLimit(...memory) }).strict().default({});
+  z
+    .object({ cpu: requestLimit(...cpu), memory: requestLimit(...memory) })
+    .strict()
+    .default({});
 
 /** Environment variable names (checked by the rules, which report each bad key with its path). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

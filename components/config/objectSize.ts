@@ -28,7 +28,8 @@ export function objectSizeRules(c: StackConfig, report: Report, failed: FailedSe
   c.training.jobs.forEach((job, i) => {
     // The Volcano Job repeats the pod template per task: main and, for several nodes, work.
     const templates = job.nodes > 1 ? 2 : 1;
-    const size = FIXED_ALLOWANCE + templates * bytes({ command: trainingCommand(job), env: job.env, alloc: job.npuAllocConf, image: job.image });
+    const size =
+      FIXED_ALLOWANCE + templates * bytes({ command: trainingCommand(job), env: job.env, alloc: job.npuAllocConf, image: job.image });
     if (size > MAX_OBJECT_BYTES) report(["training", "jobs", i], tooBig(`the Volcano Job "${job.name}"`, size));
   });
 
@@ -42,7 +43,8 @@ export function objectSizeRules(c: StackConfig, report: Report, failed: FailedSe
       const size = FIXED_ALLOWANCE + bytes({ args: serverArgs(dep, x.role, x.port, x.extraArgs), env: dep.env });
       if (size > MAX_OBJECT_BYTES) report(x.path, tooBig(`the Deployment "${x.name}"`, size));
     }
-    const scheduler = FIXED_ALLOWANCE + bytes({ args: serverArgs(dep, "scheduler", d.scheduler.port), env: dep.env, noProxy: dep.scheduler.noProxy });
+    const scheduler =
+      FIXED_ALLOWANCE + bytes({ args: serverArgs(dep, "scheduler", d.scheduler.port), env: dep.env, noProxy: dep.scheduler.noProxy });
     if (scheduler > MAX_OBJECT_BYTES) report([...at, "scheduler"], tooBig(`the Deployment "${d.scheduler.name}"`, scheduler));
     const topology = d.rankTopology;
     const tables = topology ? bytes(rankTableFiles(topology)) : d.instances.length * MANIFEST_ENTRY_BYTES;

@@ -24,7 +24,10 @@ export function rawLimitIssues(raw: Record<string, unknown>): { issues: ConfigIs
       const bytes = Buffer.byteLength(v, "utf8");
       const at = formatPath(path);
       if (bytes > MAX_STRING_BYTES && !EXEMPT_STRINGS.has(at))
-        issues.push({ path: at, message: `is ${kib(bytes)}; a single value may be at most 64 KiB (every value ends up in a Kubernetes object, and etcd stores an object of at most about 1 MiB)` });
+        issues.push({
+          path: at,
+          message: `is ${kib(bytes)}; a single value may be at most 64 KiB (every value ends up in a Kubernetes object, and etcd stores an object of at most about 1 MiB)`,
+        });
       return;
     }
     if (typeof v !== "object" || v === null) return;
@@ -36,7 +39,11 @@ export function rawLimitIssues(raw: Record<string, unknown>): { issues: ConfigIs
     if (Array.isArray(v)) v.forEach((item, i) => walk(item, [...path, i]));
     else
       for (const key of Object.keys(v)) {
-        if (key === "__proto__") issues.push({ path: formatPath([...path, key]), message: "is not an allowed key: JavaScript reserves __proto__ and would drop it silently" });
+        if (key === "__proto__")
+          issues.push({
+            path: formatPath([...path, key]),
+            message: "is not an allowed key: JavaScript reserves __proto__ and would drop it silently",
+          });
         else walk((v as Record<string, unknown>)[key], [...path, key]);
       }
   };

@@ -28,8 +28,16 @@ const ENTRY_LISTS: Record<string, EntryList[]> = {
   storage: [{ key: "volumes", schema: volumeSchema, placeholder: (i) => ({ name: PLACEHOLDER_NAME(i), type: "existing" }) }],
   training: [{ key: "jobs", schema: trainingJobSchema, placeholder: (i) => ({ name: PLACEHOLDER_NAME(i), command: "true" }) }],
   inference: [
-    { key: "nodes", schema: inferenceNodeSchema, placeholder: (i) => ({ hostname: PLACEHOLDER_NAME(i), hostIP: "0.0.0.0", deviceIPs: {} }) },
-    { key: "deployments", schema: pdDeploymentSchema, placeholder: (i) => ({ name: PLACEHOLDER_NAME(i), model: "/mnt/sfs_turbo/model", servedModelName: "model" }) },
+    {
+      key: "nodes",
+      schema: inferenceNodeSchema,
+      placeholder: (i) => ({ hostname: PLACEHOLDER_NAME(i), hostIP: "0.0.0.0", deviceIPs: {} }),
+    },
+    {
+      key: "deployments",
+      schema: pdDeploymentSchema,
+      placeholder: (i) => ({ name: PLACEHOLDER_NAME(i), model: "/mnt/sfs_turbo/model", servedModelName: "model" }),
+    },
   ],
 };
 

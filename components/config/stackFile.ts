@@ -28,7 +28,13 @@ const isSecure = (v: unknown) => typeof v === "object" && v !== null && !Array.i
 
 const kindOf = (v: unknown) => (Array.isArray(v) ? "a list" : v === null ? "empty" : typeof v === "object" ? "a mapping" : `a ${typeof v}`);
 
-const fail = (path: string, message: string): StackFileConfig => ({ raw: Object.create(null), secrets: {}, foreignKeys: [], foreign: {}, issues: [{ path, message }] });
+const fail = (path: string, message: string): StackFileConfig => ({
+  raw: Object.create(null),
+  secrets: {},
+  foreignKeys: [],
+  foreign: {},
+  issues: [{ path, message }],
+});
 
 /** Splits `config:` into this project's sections (prefix stripped) and secret presence. */
 export function stackConfigFromYaml(text: string): StackFileConfig {
@@ -43,10 +49,16 @@ export function stackConfigFromYaml(text: string): StackFileConfig {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     if (/Maximum call stack/.test(e.message)) return fail("", "the file is nested too deeply to be a stack file");
-    return fail("", `not valid YAML: ${e.message.split("\n")[0]}${doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more error(s))` : ""}`);
+    return fail(
+      "",
+      `not valid YAML: ${e.message.split("\n")[0]}${doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more error(s))` : ""}`,
+    );
   }
   if (!isMap(doc.contents))
-    return fail("", `a stack file must be a YAML mapping with a config: key, but this file is ${doc.contents ? kindOf(doc.toJS()) : "empty"}`);
+    return fail(
+      "",
+      `a stack file must be a YAML mapping with a config: key, but this file is ${doc.contents ? kindOf(doc.toJS()) : "empty"}`,
+    );
   let top: Record<string, unknown>;
   try {
     top = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
@@ -57,7 +69,10 @@ export function stackConfigFromYaml(text: string): StackFileConfig {
   const issues: ConfigIssue[] = [];
   for (const key of Object.keys(top))
     if (!(STACK_FILE_KEYS as readonly string[]).includes(key))
-      issues.push({ path: key, message: `unknown top-level key of a stack file${didYouMean(key, STACK_FILE_KEYS)}; Pulumi knows ${STACK_FILE_KEYS.join(", ")}` });
+      issues.push({
+        path: key,
+        message: `unknown top-level key of a stack file${didYouMean(key, STACK_FILE_KEYS)}; Pulumi knows ${STACK_FILE_KEYS.join(", ")}`,
+      });
   const config = Object.prototype.hasOwnProperty.call(top, "config") ? top.config : undefined;
   if (config !== undefined && config !== null && (typeof config !== "object" || Array.isArray(config))) {
     issues.push({ path: "config", message: `config must be a mapping of <namespace>:<key> entries, but it is ${kindOf(config)}` });

@@ -37,7 +37,8 @@ export function sortConfigKeys(entries: Iterable<[string, unknown]>, isSecret: (
     const ns = colon < 0 ? PROJECT : key.slice(0, colon);
     const name = colon < 0 ? key : key.slice(colon + 1);
     if (ns === PROJECT) {
-      if ((SECRET_KEYS as readonly string[]).includes(name)) secrets[name as (typeof SECRET_KEYS)[number]] = isSecret(key, value) ? "secret" : "plaintext";
+      if ((SECRET_KEYS as readonly string[]).includes(name))
+        secrets[name as (typeof SECRET_KEYS)[number]] = isSecret(key, value) ? "secret" : "plaintext";
       else Object.defineProperty(raw, name, { value, enumerable: true, writable: true, configurable: true });
     } else if ((FOREIGN_NAMESPACES as readonly string[]).includes(ns)) foreignKeys.push(key);
     else {

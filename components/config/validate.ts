@@ -44,7 +44,8 @@ function runRules(c: StackConfig, failed: FailedSections, report: Report): void 
 
 /** No message may echo a huge value; the rules quote values shortened, this is the backstop. */
 const MAX_MESSAGE = 600;
-const clamp = (i: ConfigIssue): ConfigIssue => (i.message.length > MAX_MESSAGE ? { ...i, message: `${i.message.slice(0, MAX_MESSAGE)}…` } : i);
+const clamp = (i: ConfigIssue): ConfigIssue =>
+  i.message.length > MAX_MESSAGE ? { ...i, message: `${i.message.slice(0, MAX_MESSAGE)}…` } : i;
 
 /**
  * Validates `raw` (the stack's config keys without the project prefix). A section that fails its

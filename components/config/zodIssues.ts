@@ -35,7 +35,10 @@ export function zodIssues(error: z.ZodError, input: unknown, prefix: Path = []):
     // A union reports one issue per branch; show the branch errors instead of "Invalid input".
     if (issue.code === "invalid_union") return issue.unionErrors.flatMap((e) => zodIssues(e, input, prefix)).slice(0, 3);
     if (issue.code === "unrecognized_keys")
-      return issue.keys.map((k) => ({ path: formatPath([...prefix, ...issue.path, k]), message: "unknown key (check the spelling against the config reference)" }));
+      return issue.keys.map((k) => ({
+        path: formatPath([...prefix, ...issue.path, k]),
+        message: "unknown key (check the spelling against the config reference)",
+      }));
     return [{ path: formatPath([...prefix, ...issue.path]), message: messageOf(issue, valueAt(input, issue.path)) }];
   });
   const seen = new Set<string>();

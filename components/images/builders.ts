@@ -44,7 +44,13 @@ export function buildPrePullDaemonSet(i: PrePullInputs): DaemonSetManifest {
             resources: small,
           })),
           containers: [
-            { name: "hold", image: i.images[0], imagePullPolicy: i.imagePullPolicy, command: ["/bin/sh", "-c", "sleep infinity"], resources: small },
+            {
+              name: "hold",
+              image: i.images[0],
+              imagePullPolicy: i.imagePullPolicy,
+              command: ["/bin/sh", "-c", "sleep infinity"],
+              resources: small,
+            },
           ],
           ...(i.imagePullSecrets?.length ? { imagePullSecrets: i.imagePullSecrets.map((name) => ({ name })) } : {}),
           terminationGracePeriodSeconds: 1,

@@ -19,7 +19,8 @@ export function imageRefProblem(ref: string): string | undefined {
   if (/\s/.test(ref)) return "it contains whitespace";
   const [nameTag, digest, ...more] = ref.split("@");
   if (more.length > 0) return "it has more than one '@'";
-  if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) return "the digest after '@' must be sha256: followed by 64 lower-case hex digits";
+  if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest))
+    return "the digest after '@' must be sha256: followed by 64 lower-case hex digits";
   const lastSlash = nameTag.lastIndexOf("/");
   const colon = nameTag.indexOf(":", lastSlash + 1);
   const name = colon < 0 ? nameTag : nameTag.slice(0, colon);
@@ -56,7 +57,10 @@ export const imagesSchema = z
         /** Target repository, e.g. swr.cn-southwest-2.myhuaweicloud.com/my-org/ascend-train. */
         repository: imageRef.optional(),
         /** Tag of the built image. */
-        tag: z.string().regex(/^[\w][\w.-]{0,127}$/, { message: "must be a valid image tag" }).default("latest"),
+        tag: z
+          .string()
+          .regex(/^[\w][\w.-]{0,127}$/, { message: "must be a valid image tag" })
+          .default("latest"),
         /** Docker build context directory. */
         context: z.string().default("./docker/training"),
         /** Dockerfile path, relative to the context. */
@@ -64,7 +68,10 @@ export const imagesSchema = z
         /** Target platform: the base images are aarch64, so an image built FROM them must be built for ARM. */
         platform: z
           .string()
-          .refine((p) => p === "linux/arm64", { message: "must be linux/arm64: the base images are aarch64, and an ARM image must be built for ARM (and run on the ARM NPU hosts)" })
+          .refine((p) => p === "linux/arm64", {
+            message:
+              "must be linux/arm64: the base images are aarch64, and an ARM image must be built for ARM (and run on the ARM NPU hosts)",
+          })
           .default("linux/arm64"),
         /** Build args. */
         args: z.record(z.string()).default({}),

@@ -6,5 +6,6 @@ export function imageRules(images: ImagesConfig, registry: RegistryConfig | unde
   const build = images.build;
   if (build.enabled && !build.repository)
     report(["images", "build", "repository"], "is required when images.build.enabled is true (the SWR repository to push to)");
-  if (build.enabled && !registry) report(["registry"], "is required when images.build.enabled is true (server and username to push to SWR)");
+  if (build.enabled && !registry)
+    report(["registry"], "is required when images.build.enabled is true (server and username to push to SWR)");
 }

@@ -58,7 +58,11 @@ export class NpuExclusivity extends pulumi.ComponentResource {
         `${name}-${node.hostname}`,
         object,
         // An image upgrade must not recreate the reservation pod: its node's units would be free meanwhile.
-        childOptions(this, provider, { dependsOn: [ledger, ...(args.dependsOn ?? [])], customTimeouts: RESERVATION_TIMEOUTS, ignoreChanges: RESERVATION_IGNORE_CHANGES }),
+        childOptions(this, provider, {
+          dependsOn: [ledger, ...(args.dependsOn ?? [])],
+          customTimeouts: RESERVATION_TIMEOUTS,
+          ignoreChanges: RESERVATION_IGNORE_CHANGES,
+        }),
       );
     }
     this.registerOutputs({ ledger: ledger.metadata.name, reservations: Object.keys(this.reservations) });

@@ -68,7 +68,11 @@ export class PdInference extends pulumi.ComponentResource {
       buildSchedulerDeployment(args),
       childOptions(this, provider, { dependsOn: schedulerAfter, customTimeouts: LOAD_TIMEOUTS }),
     );
-    const service = new k8s.core.v1.Service(`${name}-service`, buildService(args), childOptions(this, provider, { dependsOn: [scheduler] }));
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      buildService(args),
+      childOptions(this, provider, { dependsOn: [scheduler] }),
+    );
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, buildNetworkPolicy(args), childOptions(this, provider));
 
     this.endpoint = pulumi.interpolate`${service.metadata.name}.${args.namespace}.svc.cluster.local:${dep.scheduler.port}`;

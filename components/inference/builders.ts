@@ -9,7 +9,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { hostMountVolumes, INFERENCE_HOST_MOUNTS } from "../common/hostMounts";
-import { envList, type ConfigMapManifest, type Container, type DeploymentManifest, type NetworkPolicyManifest, type PodSpec, type ServiceManifest } from "../common/kube";
+import {
+  envList,
+  type ConfigMapManifest,
+  type Container,
+  type DeploymentManifest,
+  type NetworkPolicyManifest,
+  type PodSpec,
+  type ServiceManifest,
+} from "../common/kube";
 import type { Toleration } from "../common/schemas";
 import type { WorkloadInputs } from "../common/workload";
 import type { PdDeploymentConfig } from "./config";
@@ -98,7 +106,11 @@ function commonVolumes(i: PdInputs) {
       { name: "sfs-volume", persistentVolumeClaim: { claimName: i.claimName } },
       { name: "pd-config", configMap: { name: pdConfigMapNameOf(d.name) } },
     ],
-    volumeMounts: [...host.volumeMounts, { name: "sfs-volume", mountPath: d.mountPath }, { name: "pd-config", mountPath: PATHS.config, readOnly: true }],
+    volumeMounts: [
+      ...host.volumeMounts,
+      { name: "sfs-volume", mountPath: d.mountPath },
+      { name: "pd-config", mountPath: PATHS.config, readOnly: true },
+    ],
   };
 }
 
@@ -222,7 +234,12 @@ export function buildNetworkPolicy(i: PdInputs): NetworkPolicyManifest {
   const scheduler = instanceSelector(name, "scheduler");
   // With host networking the scheduler's traffic comes from its node's IP.
   const schedulerHost = dep.scheduler.node ? [{ ipBlock: { cidr: `${dep.scheduler.node.hostIP}/32` } }] : [];
-  const pdPods = { podSelector: { matchLabels: { [DEPLOYMENT_LABEL]: name }, matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["prefill", "decode"] }] } };
+  const pdPods = {
+    podSelector: {
+      matchLabels: { [DEPLOYMENT_LABEL]: name },
+      matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["prefill", "decode"] }],
+    },
+  };
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
@@ -245,7 +262,11 @@ export function buildNetworkPolicy(i: PdInputs): NetworkPolicyManifest {
 export function topologyOutput(dep: ResolvedDeployment) {
   return {
     mode: dep.config.mode,
-    scheduler: { name: dep.scheduler.name, port: dep.scheduler.port, ...(dep.scheduler.node ? { node: dep.scheduler.node.hostname, hostIP: dep.scheduler.node.hostIP } : {}) },
+    scheduler: {
+      name: dep.scheduler.name,
+      port: dep.scheduler.port,
+      ...(dep.scheduler.node ? { node: dep.scheduler.node.hostname, hostIP: dep.scheduler.node.hostIP } : {}),
+    },
     instances: dep.instances.map((x) => ({
       name: x.name,
       role: x.role,
@@ -254,4 +275,3 @@ export function topologyOutput(dep: ResolvedDeployment) {
     })),
   };
 }
-

@@ -47,8 +47,17 @@ export const MAX_INSTANCES = 1024;
 /** A count (placement automatic) or an explicit list of instances. */
 const instances = z
   .union([
-    z.number().int().min(1).max(MAX_INSTANCES, { message: `must be at most ${MAX_INSTANCES}: every instance is its own Deployment and rank-table entry` }),
-    z.array(instanceSchema).min(1).max(MAX_INSTANCES, { message: `must list at most ${MAX_INSTANCES} instances: every instance is its own Deployment and rank-table entry` }),
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_INSTANCES, { message: `must be at most ${MAX_INSTANCES}: every instance is its own Deployment and rank-table entry` }),
+    z
+      .array(instanceSchema)
+      .min(1)
+      .max(MAX_INSTANCES, {
+        message: `must list at most ${MAX_INSTANCES} instances: every instance is its own Deployment and rank-table entry`,
+      }),
   ])
   .default(1);
 

@@ -47,7 +47,10 @@ function reportManaged(args: readonly string[], path: Path, report: Report) {
   args.forEach((arg, k) => {
     const flag = managedFlagOf(arg);
     if (flag)
-      report([...path, k], `${shown(arg)} sets ${flag}, which the stack sets itself (a later occurrence would silently override it); use ${MANAGED_FLAGS[flag]} instead`);
+      report(
+        [...path, k],
+        `${shown(arg)} sets ${flag}, which the stack sets itself (a later occurrence would silently override it); use ${MANAGED_FLAGS[flag]} instead`,
+      );
   });
 }
 
@@ -56,7 +59,8 @@ export function extraArgsRules(inference: InferenceConfig, report: Report): void
     reportManaged(d.vllm.extraArgs, ["inference", "deployments", i, "vllm", "extraArgs"], report);
     for (const role of ["prefill", "decode"] as const) {
       const list = d[role];
-      if (Array.isArray(list)) list.forEach((inst, j) => reportManaged(inst.extraArgs, ["inference", "deployments", i, role, j, "extraArgs"], report));
+      if (Array.isArray(list))
+        list.forEach((inst, j) => reportManaged(inst.extraArgs, ["inference", "deployments", i, role, j, "extraArgs"], report));
     }
   });
 }

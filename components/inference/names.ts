@@ -18,7 +18,11 @@ export const networkPolicyNameOf = (deployment: string) => `${deployment}-instan
 export const DEPLOYMENT_LABEL = "ascend-stack.io/pd-deployment";
 
 export function labelSourceOf(deployment: string, role: Role, index = 0): LabelSource {
-  return { name: role === "scheduler" ? "pd-scheduler" : `vllm-${role}`, instance: instanceNameOf(deployment, role, index), component: role };
+  return {
+    name: role === "scheduler" ? "pd-scheduler" : `vllm-${role}`,
+    instance: instanceNameOf(deployment, role, index),
+    component: role,
+  };
 }
 export function instanceLabels(deployment: string, role: Role, index = 0): Record<string, string> {
   return { ...standardLabels(labelSourceOf(deployment, role, index)), [DEPLOYMENT_LABEL]: deployment };

@@ -63,6 +63,7 @@ export function inventoryHostsOf(deployments: readonly ResolvedDeployment[], nod
 /** Image of each inventory node's reservation pod: the first inventory deployment's on the node (pre-pulled there). */
 export function reservationImagesOf(deployments: readonly ResolvedDeployment[], baseImage: string): Record<string, string> {
   const images: Record<string, string> = {};
-  for (const d of inventoryOf(deployments)) for (const x of d.instances) if (x.node) images[x.node.hostname] ??= d.config.image ?? baseImage;
+  for (const d of inventoryOf(deployments))
+    for (const x of d.instances) if (x.node) images[x.node.hostname] ??= d.config.image ?? baseImage;
   return images;
 }

@@ -26,16 +26,25 @@ function contiguousRun(node: InferenceNodeConfig, n: number, npusPerNode: number
 
 function rejectPlacementKeys(inst: DraftInstance, problems: Problem[]) {
   if (inst.spec.node !== undefined)
-    problems.push({ path: [...inst.path, "node"], message: "is only used in inventory mode; in device-plugin mode the scheduler and device plugin choose node and cards" });
+    problems.push({
+      path: [...inst.path, "node"],
+      message: "is only used in inventory mode; in device-plugin mode the scheduler and device plugin choose node and cards",
+    });
   if (inst.spec.devices !== undefined)
-    problems.push({ path: [...inst.path, "devices"], message: "is only used in inventory mode; in device-plugin mode the device plugin chooses the cards" });
+    problems.push({
+      path: [...inst.path, "devices"],
+      message: "is only used in inventory mode; in device-plugin mode the device plugin chooses the cards",
+    });
   inst.devices = undefined;
 }
 
 function placeExplicit(inst: DraftInstance, tp: number, npusPerNode: number, cards: CardMap, known: string[], problems: Problem[]) {
   const { spec } = inst;
   if (spec.node !== undefined && !inst.node) {
-    problems.push({ path: [...inst.path, "node"], message: `node "${spec.node}" is not in inference.nodes (${known.join(", ") || "empty"})` });
+    problems.push({
+      path: [...inst.path, "node"],
+      message: `node "${spec.node}" is not in inference.nodes (${known.join(", ") || "empty"})`,
+    });
     return;
   }
   if (spec.devices === undefined) return;
@@ -46,23 +55,44 @@ function placeExplicit(inst: DraftInstance, tp: number, npusPerNode: number, car
   const node = inst.node;
   const at: Path = [...inst.path, "devices"];
   if (spec.devices.length !== tp)
-    problems.push({ path: at, message: `lists ${spec.devices.length} device(s) but tensorParallelSize is ${tp}: every prefill and decode instance uses exactly tensorParallelSize NPUs (prefill and decode TP must be equal)` });
+    problems.push({
+      path: at,
+      message: `lists ${spec.devices.length} device(s) but tensorParallelSize is ${tp}: every prefill and decode instance uses exactly tensorParallelSize NPUs (prefill and decode TP must be equal)`,
+    });
   const mine = cards.on(node.hostname);
   spec.devices.forEach((dev, k) => {
     if (spec.devices!.indexOf(dev) < k) {
       problems.push({ path: at, message: `device ${dev} is listed twice; an instance uses ${tp} distinct NPUs` });
       return;
     }
-    if (dev >= npusPerNode) problems.push({ path: at, message: `device ${dev} does not exist: accelerator.npusPerNode is ${npusPerNode} (ids 0-${npusPerNode - 1})` });
+    if (dev >= npusPerNode)
+      problems.push({
+        path: at,
+        message: `device ${dev} does not exist: accelerator.npusPerNode is ${npusPerNode} (ids 0-${npusPerNode - 1})`,
+      });
     else if (node.deviceIPs[String(dev)] === undefined)
-      problems.push({ path: at, message: `device ${dev} has no device IP in inference.nodes "${node.hostname}".deviceIPs (read it with hccn_tool -i ${dev} -ip -g)` });
+      problems.push({
+        path: at,
+        message: `device ${dev} has no device IP in inference.nodes "${node.hostname}".deviceIPs (read it with hccn_tool -i ${dev} -ip -g)`,
+      });
     const owner = mine.get(dev);
-    if (owner !== undefined) problems.push({ path: at, message: `NPU ${dev} on node "${node.hostname}" is already used by ${owner}: never bind two containers to the same NPU` });
+    if (owner !== undefined)
+      problems.push({
+        path: at,
+        message: `NPU ${dev} on node "${node.hostname}" is already used by ${owner}: never bind two containers to the same NPU`,
+      });
     else mine.set(dev, inst.name);
   });
 }
 
-function pack(inst: DraftInstance, tp: number, npusPerNode: number, nodes: readonly InferenceNodeConfig[], cards: CardMap, problems: Problem[]) {
+function pack(
+  inst: DraftInstance,
+  tp: number,
+  npusPerNode: number,
+  nodes: readonly InferenceNodeConfig[],
+  cards: CardMap,
+  problems: Problem[],
+) {
   for (const node of inst.node ? [inst.node] : nodes) {
     const mine = cards.on(node.hostname);
     const run = contiguousRun(node, tp, npusPerNode, mine);
@@ -73,7 +103,10 @@ function pack(inst: DraftInstance, tp: number, npusPerNode: number, nodes: reado
     return;
   }
   const where = inst.node ? `node "${inst.node.hostname}"` : nodes.length ? "any node of inference.nodes" : "inference.nodes (it is empty)";
-  problems.push({ path: inst.path, message: `automatic packing cannot fit ${inst.name}: ${where} has no ${tp} contiguous free NPUs with device IPs; add nodes or device IPs, or lower the instance count` });
+  problems.push({
+    path: inst.path,
+    message: `automatic packing cannot fit ${inst.name}: ${where} has no ${tp} contiguous free NPUs with device IPs; add nodes or device IPs, or lower the instance count`,
+  });
 }
 
 function placeScheduler(d: DraftDeployment, nodes: readonly InferenceNodeConfig[], problems: Problem[]) {
@@ -92,7 +125,12 @@ function placeScheduler(d: DraftDeployment, nodes: readonly InferenceNodeConfig[
 }
 
 /** Places every instance (mutating the drafts) and reports what cannot be placed. */
-export function placeInstances(drafts: DraftDeployment[], nodes: readonly InferenceNodeConfig[], npusPerNode: number, problems: Problem[]): void {
+export function placeInstances(
+  drafts: DraftDeployment[],
+  nodes: readonly InferenceNodeConfig[],
+  npusPerNode: number,
+  problems: Problem[],
+): void {
   const cards = new CardMap();
   const known = nodes.map((n) => n.hostname);
   for (const d of drafts)
@@ -102,7 +140,8 @@ export function placeInstances(drafts: DraftDeployment[], nodes: readonly Infere
   for (const d of drafts) {
     if (d.config.mode === "inventory")
       for (const inst of d.instances)
-        if (inst.spec.devices === undefined && !(inst.spec.node !== undefined && !inst.node)) pack(inst, d.config.tensorParallelSize, npusPerNode, nodes, cards, problems);
+        if (inst.spec.devices === undefined && !(inst.spec.node !== undefined && !inst.node))
+          pack(inst, d.config.tensorParallelSize, npusPerNode, nodes, cards, problems);
     placeScheduler(d, nodes, problems);
   }
 }

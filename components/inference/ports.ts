@@ -28,10 +28,14 @@ export function assignPorts(drafts: DraftDeployment[], problems: Problem[]): voi
   const reserve = (host: string, port: number, owner: string, path: Path) => {
     const other = taken.find((r) => clashes(r, host, port));
     if (other) {
-      const where = host === ANY_HOST || other.host === ANY_HOST ? "a host both may run on (device-plugin pods can land on any accelerator node)" : `host "${host}"`;
+      const where =
+        host === ANY_HOST || other.host === ANY_HOST
+          ? "a host both may run on (device-plugin pods can land on any accelerator node)"
+          : `host "${host}"`;
       problems.push({ path, message: `port ${port} of ${owner} clashes with ${other.owner} on ${where}: ${RULE}` });
       // Both keys were set explicitly: show the clash at each, so the key just edited is among them.
-      if (other.path) problems.push({ path: other.path, message: `port ${port} of ${other.owner} clashes with ${owner} on ${where}: ${RULE}` });
+      if (other.path)
+        problems.push({ path: other.path, message: `port ${port} of ${other.owner} clashes with ${owner} on ${where}: ${RULE}` });
     }
     taken.push({ host, port, owner, path });
   };
@@ -42,10 +46,14 @@ export function assignPorts(drafts: DraftDeployment[], problems: Problem[]): voi
     return port;
   };
   for (const d of drafts) {
-    if (d.scheduler.port) reserve(hostOf(d, d.scheduler.node), d.scheduler.port, d.scheduler.name, ["inference", "deployments", d.index, "scheduler", "port"]);
-    for (const inst of d.instances) if (inst.port) reserve(hostOf(d, inst.node), inst.port, inst.name, [...inst.path, ...(Array.isArray(d.config[inst.role]) ? ["port"] : [])]);
+    if (d.scheduler.port)
+      reserve(hostOf(d, d.scheduler.node), d.scheduler.port, d.scheduler.name, ["inference", "deployments", d.index, "scheduler", "port"]);
+    for (const inst of d.instances)
+      if (inst.port)
+        reserve(hostOf(d, inst.node), inst.port, inst.name, [...inst.path, ...(Array.isArray(d.config[inst.role]) ? ["port"] : [])]);
   }
-  for (const d of drafts) if (!d.scheduler.port) d.scheduler.port = firstFree(hostOf(d, d.scheduler.node), PD_DEFAULTS.schedulerPort, 1, d.scheduler.name);
+  for (const d of drafts)
+    if (!d.scheduler.port) d.scheduler.port = firstFree(hostOf(d, d.scheduler.node), PD_DEFAULTS.schedulerPort, 1, d.scheduler.name);
   for (const d of drafts)
     for (const inst of d.instances) {
       if (inst.port) continue;

@@ -17,7 +17,8 @@ interface Group {
 }
 
 const allStrings = (v: unknown): boolean =>
-  typeof v === "string" || (Array.isArray(v) ? v.every(allStrings) : typeof v === "object" && v !== null && Object.values(v).every(allStrings));
+  typeof v === "string" ||
+  (Array.isArray(v) ? v.every(allStrings) : typeof v === "object" && v !== null && Object.values(v).every(allStrings));
 
 /**
  * Problems of a topology's rank tables; empty when the manual's constraints hold. `ports`: the
@@ -35,20 +36,23 @@ export function rankTableProblems(
   const globalText = files[globalFileName(t)];
   if (globalText === undefined) return [`the global table ${globalFileName(t)} is missing`];
   const global = JSON.parse(globalText) as { version: string; status: string; server_group_list: Group[] };
-  if (global.version !== "1.0" || global.status !== "completed") problems.push('the global table must have version "1.0" and status "completed"');
+  if (global.version !== "1.0" || global.status !== "completed")
+    problems.push('the global table must have version "1.0" and status "completed"');
   if (!allStrings(global.server_group_list)) problems.push("every rank-table value must be a string");
   const groups = global.server_group_list;
   if (groups.length !== 3 || groups.map((g) => g.group_id).join() !== "0,1,2")
     return [...problems, 'server_group_list must hold exactly three groups in order: "0" scheduler, "1" prefill, "2" decode'];
   for (const g of groups)
-    if (g.server_count !== String(g.server_list.length)) problems.push(`group ${g.group_id}: server_count ${g.server_count} does not match its ${g.server_list.length} server(s)`);
+    if (g.server_count !== String(g.server_list.length))
+      problems.push(`group ${g.group_id}: server_count ${g.server_count} does not match its ${g.server_list.length} server(s)`);
   if (groups[0].server_list.length !== 1) problems.push(`exactly one scheduler is allowed (group "0" has ${groups[0].server_list.length})`);
 
   const pd = [...groups[1].server_list, ...groups[2].server_list];
   const cards = new Set<string>();
   for (const s of pd) {
     (s.device ?? []).forEach((d, rank) => {
-      if (d.rank_id !== String(rank)) problems.push(`server ${s.server_ip}: rank_id ${d.rank_id} at position ${rank}; ranks run 0..tp-1 within an instance`);
+      if (d.rank_id !== String(rank))
+        problems.push(`server ${s.server_ip}: rank_id ${d.rank_id} at position ${rank}; ranks run 0..tp-1 within an instance`);
       const key = `${s.server_ip}/${d.device_id}`;
       if (cards.has(key)) problems.push(`NPU ${key} is used by two instances`);
       cards.add(key);
@@ -60,21 +64,27 @@ export function rankTableProblems(
   const entryKeys = pd.map((s) => JSON.stringify(s));
   const localKeys = locals.map(([, text]) => {
     const local = JSON.parse(text) as { group_id: string; server_count: string; server_list: Server[] };
-    return local.group_id === "0" && local.server_count === "1" && local.server_list.length === 1 ? JSON.stringify(local.server_list[0]) : "";
+    return local.group_id === "0" && local.server_count === "1" && local.server_list.length === 1
+      ? JSON.stringify(local.server_list[0])
+      : "";
   });
   const sorted = (a: string[]) => [...a].sort().join("\n");
   if (locals.length !== pd.length || sorted(localKeys) !== sorted(entryKeys)) {
     const head = `local tables (${locals.length}) do not correspond one-to-one with the global table's ${pd.length} prefill/decode entries`;
     problems.push(`${head}${fileCollisions(t, names)}`);
   }
-  if (files[hostLocalFileName(t.schedulerIP)] === undefined) problems.push(`the scheduler's ${hostLocalFileName(t.schedulerIP)} is missing`);
+  if (files[hostLocalFileName(t.schedulerIP)] === undefined)
+    problems.push(`the scheduler's ${hostLocalFileName(t.schedulerIP)} is missing`);
 
   // NODE_PORTS must list the instances' ports in the global table's order.
   const all = [...t.prefill, ...t.decode];
   const portOf = (s: Server) =>
-    all.find((x) => x.hostIP === s.server_ip && x.devices.map((d) => String(d.id)).join() === (s.device ?? []).map((d) => d.device_id).join())?.port;
+    all.find(
+      (x) => x.hostIP === s.server_ip && x.devices.map((d) => String(d.id)).join() === (s.device ?? []).map((d) => d.device_id).join(),
+    )?.port;
   const expected = pd.map(portOf).join(",");
-  if (expected !== ports) problems.push(`NODE_PORTS "${ports}" is not in the global table's order (all prefill, then all decode): expected "${expected}"`);
+  if (expected !== ports)
+    problems.push(`NODE_PORTS "${ports}" is not in the global table's order (all prefill, then all decode): expected "${expected}"`);
 
   const perHost = new Map<string, number[]>();
   for (const x of all) perHost.set(x.hostIP, [...(perHost.get(x.hostIP) ?? []), x.port]);

@@ -34,7 +34,8 @@ function nodeRules(inference: InferenceConfig, npusPerNode: number, report: Repo
   const hostIPs = new Map<string, number>();
   inference.nodes.forEach((n, i) => {
     const at = (...rest: (string | number)[]) => ["inference", "nodes", i, ...rest];
-    if (hostnames.has(n.hostname)) report(at("hostname"), `hostname ${shown(n.hostname)} is already used by entry [${hostnames.get(n.hostname)}]; nodes must be unique`);
+    if (hostnames.has(n.hostname))
+      report(at("hostname"), `hostname ${shown(n.hostname)} is already used by entry [${hostnames.get(n.hostname)}]; nodes must be unique`);
     else hostnames.set(n.hostname, i);
     if (hostIPs.has(n.hostIP)) report(at("hostIP"), `host IP ${n.hostIP} is already used by entry [${hostIPs.get(n.hostIP)}]`);
     else hostIPs.set(n.hostIP, i);
@@ -45,13 +46,19 @@ function nodeRules(inference: InferenceConfig, npusPerNode: number, report: Repo
     const at = (...rest: (string | number)[]) => ["inference", "nodes", i, ...rest];
     for (const [id, ip] of Object.entries(n.deviceIPs)) {
       if (!CANONICAL_ID.test(id)) {
-        report(at("deviceIPs", id), `device id ${shown(id)} must be written without leading zeros (e.g. "${Number(id)}"): "0" and "00" would both be card 0`);
+        report(
+          at("deviceIPs", id),
+          `device id ${shown(id)} must be written without leading zeros (e.g. "${Number(id)}"): "0" and "00" would both be card 0`,
+        );
         continue;
       }
       if (Number(id) >= npusPerNode) report(at("deviceIPs", id), `device ${id} does not exist: accelerator.npusPerNode is ${npusPerNode}`);
       const host = hostIPs.get(ip);
       if (host !== undefined)
-        report(at("deviceIPs", id), `device IP ${ip} is the host IP of inference.nodes[${host}] (${shown(inference.nodes[host].hostname)}); a card's RoCE address differs from every host IP`);
+        report(
+          at("deviceIPs", id),
+          `device IP ${ip} is the host IP of inference.nodes[${host}] (${shown(inference.nodes[host].hostname)}); a card's RoCE address differs from every host IP`,
+        );
       const other = deviceIPs.get(ip);
       if (other) report(at("deviceIPs", id), `device IP ${ip} is also given for ${other}; every card has its own RoCE address`);
       else deviceIPs.set(ip, `${n.hostname}/${id}`);
@@ -70,7 +77,11 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
   const seen = new Map<string, number>();
   deployments.forEach((d, i) => {
     const at = (...rest: (string | number)[]) => ["inference", "deployments", i, ...rest];
-    if (seen.has(d.name)) report(at("name"), `deployment name ${shown(d.name)} is already used by entry [${seen.get(d.name)}]; deployment names must be unique`);
+    if (seen.has(d.name))
+      report(
+        at("name"),
+        `deployment name ${shown(d.name)} is already used by entry [${seen.get(d.name)}]; deployment names must be unique`,
+      );
     else seen.set(d.name, i);
     // The Service is named after the deployment (RFC 1035); every derived name must fit too: the
     // scheduler, the last prefill and the last decode instance ("prefill" is one character longer).
@@ -89,21 +100,32 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
     reportVolumeRef(at("volume"), d.volume, input.volumeNames, "the weights live on an SFS Turbo volume", report);
     if (isUnderMaUserHome(d.mountPath)) report(at("mountPath"), "must not be /home/ma-user or below it: mounting there breaks the image");
     const collision = mountCollision(d.mountPath, INFERENCE_RESERVED);
-    if (collision) report(at("mountPath"), `overlaps ${collision.path}, where every container mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`);
+    if (collision)
+      report(
+        at("mountPath"),
+        `overlaps ${collision.path}, where every container mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`,
+      );
     if (!isUnder(d.model, d.mountPath) || samePath(d.model, d.mountPath))
       report(at("model"), `must lie under the volume's mount path ${d.mountPath} (the weights are on SFS Turbo)`);
     const workDir = d.workDir ?? d.mountPath;
-    if (isUnderMaUserHome(workDir)) report(at("workDir"), "must not be /home/ma-user or below it: mounting a work dir there breaks the image");
+    if (isUnderMaUserHome(workDir))
+      report(at("workDir"), "must not be /home/ma-user or below it: mounting a work dir there breaks the image");
     else if (!isUnder(workDir, d.mountPath))
       report(at("workDir"), `must lie under mountPath ${d.mountPath}: it is the shared work dir (rendezvous entries live there)`);
 
     const v = d.vllm;
     if (!v.enableChunkedPrefill && v.maxNumBatchedTokens < v.maxModelLen)
-      report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxModelLen (${v.maxModelLen}) unless enableChunkedPrefill is true`);
+      report(
+        at("vllm", "maxNumBatchedTokens"),
+        `is ${v.maxNumBatchedTokens} but must be ≥ maxModelLen (${v.maxModelLen}) unless enableChunkedPrefill is true`,
+      );
     if (v.maxNumBatchedTokens < v.maxNumSeqs)
       report(at("vllm", "maxNumBatchedTokens"), `is ${v.maxNumBatchedTokens} but must be ≥ maxNumSeqs (${v.maxNumSeqs})`);
     if (accelerator && d.tensorParallelSize > accelerator.npusPerNode)
-      report(at("tensorParallelSize"), `is ${d.tensorParallelSize} but an instance runs on one node with accelerator.npusPerNode = ${accelerator.npusPerNode} NPUs`);
+      report(
+        at("tensorParallelSize"),
+        `is ${d.tensorParallelSize} but an instance runs on one node with accelerator.npusPerNode = ${accelerator.npusPerNode} NPUs`,
+      );
     reportRequestOverLimit(at("resources", "cpu"), d.resources.cpu, report);
     reportRequestOverLimit(at("resources", "memory"), d.resources.memory, report);
     reportRequestOverLimit(at("scheduler", "resources", "cpu"), d.scheduler.resources.cpu, report);
@@ -119,7 +141,8 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
     const t = d.rankTopology;
     if (!t) continue;
     const names = d.instances.map((x) => x.name);
-    for (const message of rankTableProblems(t, nodePortsOf(d), undefined, d.scheduler.port, names)) report(["inference", "deployments", d.index], `rank tables: ${message}`);
+    for (const message of rankTableProblems(t, nodePortsOf(d), undefined, d.scheduler.port, names))
+      report(["inference", "deployments", d.index], `rank tables: ${message}`);
   }
 }
 

@@ -40,7 +40,10 @@ export function buildStaticPersistentVolume(v: Extract<VolumeConfig, { type: "st
 }
 
 /** The claim workloads mount: bound to the static PV, or provisioned by a sub-path StorageClass. */
-export function buildPersistentVolumeClaim(v: Exclude<VolumeConfig, { type: "existing" }>, namespace: string): PersistentVolumeClaimManifest {
+export function buildPersistentVolumeClaim(
+  v: Exclude<VolumeConfig, { type: "existing" }>,
+  namespace: string,
+): PersistentVolumeClaimManifest {
   const isStatic = v.type === "static";
   return {
     apiVersion: "v1",

@@ -6,7 +6,13 @@ import { claimNameOf, type StorageConfig } from "./config";
 
 export function storageRules(storage: StorageConfig, report: Report): void {
   const volumes = storage.volumes;
-  reportDuplicates(volumes, (v) => v.name, (i) => ["storage", "volumes", i, "name"], "volume name", report);
+  reportDuplicates(
+    volumes,
+    (v) => v.name,
+    (i) => ["storage", "volumes", i, "name"],
+    "volume name",
+    report,
+  );
   reportDuplicates(volumes, claimNameOf, (i) => ["storage", "volumes", i, "claimName"], "claim name", report);
   volumes.forEach((v, i) => {
     const name = subdomainProblem(v.name, "volume name");

@@ -15,7 +15,13 @@ export function volumeNameFor(ref: string | undefined, volumeNames: readonly str
  * storage section failed its schema and no volume rule can be judged. `why`: what the workload
  * keeps on the volume.
  */
-export function reportVolumeRef(at: Path, ref: string | undefined, volumeNames: readonly string[] | undefined, why: string, report: Report): void {
+export function reportVolumeRef(
+  at: Path,
+  ref: string | undefined,
+  volumeNames: readonly string[] | undefined,
+  why: string,
+  report: Report,
+): void {
   if (volumeNames === undefined) return;
   if (volumeNames.length === 0) report(at, `${why}: add one under storage.volumes`);
   else if (ref !== undefined && !volumeNames.includes(ref))

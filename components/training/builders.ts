@@ -71,7 +71,7 @@ function trainingEnv(i: TrainingJobInputs, rankOffset: number) {
  */
 export function trainingCommand(job: TrainingJobConfig): string {
   const prelude: string[] = [];
-  if (job.nodes > 1) prelude.push('export NODE_RANK=$((${VC_TASK_INDEX:-0} + ${NODE_RANK_OFFSET:-0}))');
+  if (job.nodes > 1) prelude.push("export NODE_RANK=$((${VC_TASK_INDEX:-0} + ${NODE_RANK_OFFSET:-0}))");
   if (job.exitBarrierTimeoutSeconds !== undefined) {
     // The manual edits torch/distributed/elastic/agent/server/api.py by hand; do the same edit here.
     prelude.push(
@@ -143,7 +143,9 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["tem
 /** The Volcano Job: task "main" (1 pod) and, for N nodes, task "work" (N-1 pods). */
 export function buildVolcanoJob(i: TrainingJobInputs): VolcanoJobManifest {
   const { job, accelerator } = i;
-  const tasks: { name: string; replicas: number; rankOffset: number }[] = [{ name: TRAINING_TASK_NAMES.master, replicas: 1, rankOffset: 0 }];
+  const tasks: { name: string; replicas: number; rankOffset: number }[] = [
+    { name: TRAINING_TASK_NAMES.master, replicas: 1, rankOffset: 0 },
+  ];
   if (job.nodes > 1) tasks.push({ name: TRAINING_TASK_NAMES.worker, replicas: job.nodes - 1, rankOffset: 1 });
   return {
     apiVersion: "batch.volcano.sh/v1alpha1",

@@ -34,7 +34,13 @@ function reportNames(job: TrainingJobConfig, at: (...rest: Path) => Path, report
 
 export function trainingRules(input: TrainingRuleInput, report: Report): void {
   const jobs = input.training.jobs;
-  reportDuplicates(jobs, (j) => j.name, (i) => ["training", "jobs", i, "name"], "job name", report);
+  reportDuplicates(
+    jobs,
+    (j) => j.name,
+    (i) => ["training", "jobs", i, "name"],
+    "job name",
+    report,
+  );
   jobs.forEach((job, i) => {
     const at = (...rest: Path): Path => ["training", "jobs", i, ...rest];
     reportNames(job, at, report);
@@ -49,8 +55,18 @@ export function trainingRules(input: TrainingRuleInput, report: Report): void {
     reportRequestOverLimit(at("resources", "memory"), job.resources.memory, report);
     if (isUnderMaUserHome(job.mountPath)) report(at("mountPath"), `must not be /home/ma-user or below it: mounting there breaks the image`);
     const collision = mountCollision(job.mountPath, TRAINING_RESERVED_MOUNTS);
-    if (collision) report(at("mountPath"), `overlaps ${collision.path}, where the job mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`);
-    reportVolumeRef(at("volume"), job.volume, input.volumeNames, "training jobs mount an SFS Turbo volume for code, data and weights", report);
+    if (collision)
+      report(
+        at("mountPath"),
+        `overlaps ${collision.path}, where the job mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`,
+      );
+    reportVolumeRef(
+      at("volume"),
+      job.volume,
+      input.volumeNames,
+      "training jobs mount an SFS Turbo volume for code, data and weights",
+      report,
+    );
     reportBadEnvNames(at("env"), job.env, report);
     if (job.image === undefined && !input.hasDefaultImage) report(at("image"), "is required when images.base is empty");
   });

@@ -43,7 +43,16 @@ function run(cmd: string, args: string[], opts: { quiet?: boolean } = {}): strin
 
 /** Counts the project's ConfigMaps and Volcano Jobs in a namespace: proves each side made all N. */
 function countObjects(ns: string): number {
-  const out = run("kubectl", ["get", "configmaps,jobs.batch.volcano.sh", "-n", ns, "-l", "app.kubernetes.io/part-of=ascend-stack", "-o", "name"]);
+  const out = run("kubectl", [
+    "get",
+    "configmaps,jobs.batch.volcano.sh",
+    "-n",
+    ns,
+    "-l",
+    "app.kubernetes.io/part-of=ascend-stack",
+    "-o",
+    "name",
+  ]);
   return out.split("\n").filter(Boolean).length;
 }
 
@@ -108,7 +117,10 @@ function table(rows: Row[]): string {
   const lines = [
     "| N objects | pulumi preview s / MiB | pulumi up s / MiB | kubectl SSA dry-run s / MiB | kubectl apply s / MiB | up ÷ apply (time / mem) | preview ÷ dry-run (time / mem) |",
     "|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map((r) => `| ${r.n} | ${cell(r.preview)} | ${cell(r.up)} | ${cell(r.dryRun)} | ${cell(r.apply)} | ${ratio(r.up, r.apply)} | ${ratio(r.preview, r.dryRun)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.n} | ${cell(r.preview)} | ${cell(r.up)} | ${cell(r.dryRun)} | ${cell(r.apply)} | ${ratio(r.up, r.apply)} | ${ratio(r.preview, r.dryRun)} |`,
+    ),
   ];
   return lines.join("\n");
 }

@@ -22,7 +22,4 @@ export type PodLike = Record<string, any>;
 export declare function requestedDevices(pod: PodLike): number;
 export declare function deviceIp(nodeIndex: number, id: number | string): string;
 export declare function devicesFromAnnotation(value: string | undefined): string[];
-export declare function allocate(
-  nodeState: NodeState,
-  pod: PodLike,
-): { devices: Device[]; annotation: string } | null;
+export declare function allocate(nodeState: NodeState, pod: PodLike): { devices: Device[]; annotation: string } | null;

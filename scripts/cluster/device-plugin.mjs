@@ -29,7 +29,11 @@ function call(method, urlPath, body, contentType = "application/json") {
       res.on("data", (c) => (data += c));
       res.on("end", () => {
         let parsed = data;
-        try { parsed = JSON.parse(data); } catch { /* keep text */ }
+        try {
+          parsed = JSON.parse(data);
+        } catch {
+          /* keep text */
+        }
         resolve({ status: res.statusCode, body: parsed });
       });
     });
@@ -119,7 +123,9 @@ async function listAndWatch() {
   for (const uid of holders.keys()) if (!live.has(uid)) holders.delete(uid);
   waiting.clear();
   // Record existing allocations before handing out new ones.
-  const sorted = [...body.items].sort((a, b) => (b.metadata.annotations?.[ANNOTATION] ? 1 : 0) - (a.metadata.annotations?.[ANNOTATION] ? 1 : 0));
+  const sorted = [...body.items].sort(
+    (a, b) => (b.metadata.annotations?.[ANNOTATION] ? 1 : 0) - (a.metadata.annotations?.[ANNOTATION] ? 1 : 0),
+  );
   for (const p of sorted) await enqueue("ADDED", p);
   let rv = body.metadata.resourceVersion;
   log(`watching pods from resourceVersion ${rv}`);
@@ -127,7 +133,10 @@ async function listAndWatch() {
     const qs = `watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${rv}`;
     const gone = await new Promise((resolve, reject) => {
       const req = https.get(new URL(`/api/v1/pods?${qs}`, server), { agent }, (res) => {
-        if (res.statusCode !== 200) { res.resume(); return reject(new Error(`watch pods: HTTP ${res.statusCode}`)); }
+        if (res.statusCode !== 200) {
+          res.resume();
+          return reject(new Error(`watch pods: HTTP ${res.statusCode}`));
+        }
         let buf = "";
         let expired = false;
         res.setEncoding("utf8");
@@ -139,7 +148,10 @@ async function listAndWatch() {
             buf = buf.slice(nl + 1);
             if (!line.trim()) continue;
             const ev = JSON.parse(line);
-            if (ev.type === "ERROR") { expired = true; continue; } // usually 410 Gone: relist
+            if (ev.type === "ERROR") {
+              expired = true;
+              continue;
+            } // usually 410 Gone: relist
             rv = ev.object.metadata.resourceVersion;
             if (ev.type !== "BOOKMARK") enqueue(ev.type, ev.object);
           }

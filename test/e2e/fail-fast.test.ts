@@ -26,7 +26,13 @@ beforeAll(async () => {
   s = await ExampleStack.openLocalExample("e2e-failfast", "Pulumi.local-inventory.yaml", VOLUME);
   s.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15 }));
   // hostNetwork with containerPort 8088 reserves host port 8088 on ascend-node-1 for the scheduler.
-  const pod = { spec: { nodeName: "ascend-node-1", hostNetwork: true, containers: [{ name: "holder", image: "busybox", ports: [{ containerPort: 8088 }] }] } };
+  const pod = {
+    spec: {
+      nodeName: "ascend-node-1",
+      hostNetwork: true,
+      containers: [{ name: "holder", image: "busybox", ports: [{ containerPort: 8088 }] }],
+    },
+  };
   kubectl("-n", "default", "run", BLOCKER, "--image=busybox", "--restart=Never", `--overrides=${JSON.stringify(pod)}`);
 });
 afterAll(async () => {
@@ -66,7 +72,9 @@ describe.sequential("fail fast when the NPUs are exhausted", () => {
 
   it("cancels `up` naming an instance that found no node with enough NPUs", async () => {
     const { text, seconds } = await failingUp(t);
-    expect(text).toMatch(/qwen-pd-(prefill|decode)-\d cannot start: pod \S+ has been Unschedulable for \d+s: .*Insufficient huawei.com\/ascend-1980/);
+    expect(text).toMatch(
+      /qwen-pd-(prefill|decode)-\d cannot start: pod \S+ has been Unschedulable for \d+s: .*Insufficient huawei.com\/ascend-1980/,
+    );
     expect(seconds).toBeLessThan(300);
   });
 });

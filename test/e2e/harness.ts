@@ -12,7 +12,9 @@ export const repo = path.resolve(__dirname, "../..");
 
 /** Fails fast with a clear message when the suite is not started by `npm test`. */
 export function requireEnvironment(): void {
-  const missing = ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG", "ASCEND_CLUSTER_DIR"].filter((k) => process.env[k] === undefined);
+  const missing = ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG", "ASCEND_CLUSTER_DIR"].filter(
+    (k) => process.env[k] === undefined,
+  );
   if (missing.length) throw new Error(`e2e tests need ${missing.join(", ")}: run them with \`npm test\` (scripts/test.sh)`);
 }
 
@@ -28,7 +30,8 @@ export function kubectl(...args: string[]): string {
 
 /** Names of every object of the project in the cluster, as "kind/namespace/name". */
 export function projectObjects(): string[] {
-  const kinds = "persistentvolumes,persistentvolumeclaims,configmaps,secrets,daemonsets,deployments,services,networkpolicies,jobs.batch.volcano.sh";
+  const kinds =
+    "persistentvolumes,persistentvolumeclaims,configmaps,secrets,daemonsets,deployments,services,networkpolicies,jobs.batch.volcano.sh";
   const out = kubectl("get", kinds, "-A", "-l", "app.kubernetes.io/part-of=ascend-stack", "-o", "json");
   return (JSON.parse(out).items as any[]).map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
 }
@@ -38,7 +41,11 @@ export class ExampleStack {
   readonly file: string;
   private config: Record<string, any>;
 
-  private constructor(readonly name: string, readonly stack: Stack, source: string) {
+  private constructor(
+    readonly name: string,
+    readonly stack: Stack,
+    source: string,
+  ) {
     this.file = path.join(repo, `Pulumi.${name}.yaml`);
     this.config = parse(fs.readFileSync(source, "utf8")).config;
     this.write();
@@ -56,7 +63,9 @@ export class ExampleStack {
     if ((await stack.exportStack()).deployment?.resources?.length) await stack.destroy({ excludeProtected: true });
     const s = new ExampleStack(name, stack, source);
     // The examples name the demo cluster's kubeconfig: point them at the tests' cluster instead.
-    s.edit("cluster", (c) => Object.assign(c, { namespace: name, createNamespace: true, ...(c.kubeconfig ? { kubeconfig: process.env.KUBECONFIG } : {}) }));
+    s.edit("cluster", (c) =>
+      Object.assign(c, { namespace: name, createNamespace: true, ...(c.kubeconfig ? { kubeconfig: process.env.KUBECONFIG } : {}) }),
+    );
     return s;
   }
 

@@ -19,9 +19,7 @@ let nextSteps: string[] = [];
 
 /** The environment of a user's shell: none of the toolchain, Pulumi or test settings. */
 function userEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(PULUMI_|ASCEND_|KUBECONFIG$|VITEST|npm_)/.test(k)),
-  );
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PULUMI_|ASCEND_|KUBECONFIG$|VITEST|npm_)/.test(k)));
   const cache = process.env.ASCEND_CACHE ?? "";
   env.PATH = (process.env.PATH ?? "")
     .split(":")
@@ -71,7 +69,17 @@ beforeAll(() => {
   fs.rmSync(checkout, { recursive: true, force: true });
   fs.mkdirSync(checkout, { recursive: true });
   // A second checkout of the same sources: links to the code, its own stack files and .local/.
-  for (const entry of ["components", "docker", "index.ts", "node_modules", "package.json", "package-lock.json", "scripts", "toolchain", "tsconfig.json"]) {
+  for (const entry of [
+    "components",
+    "docker",
+    "index.ts",
+    "node_modules",
+    "package.json",
+    "package-lock.json",
+    "scripts",
+    "toolchain",
+    "tsconfig.json",
+  ]) {
     if (fs.existsSync(path.join(repo, entry))) fs.symlinkSync(path.join(repo, entry), path.join(checkout, entry));
   }
   for (const file of ["Pulumi.yaml", "Pulumi.local.yaml"]) fs.copyFileSync(path.join(repo, file), path.join(checkout, file));
@@ -97,7 +105,11 @@ describe.sequential("the local demo's commands", () => {
     expect(process.env.PULUMI_BACKEND_URL).not.toContain(checkout);
     expect(fs.existsSync(path.join(checkout, ".local/state/.pulumi/stacks/ascend-stack/local.json"))).toBe(true);
     // The demo's objects are in the demo's cluster only; the tests' cluster still answers.
-    const demoPods = execFileSync("kubectl", ["--kubeconfig", path.join(demoCluster(), "kubeconfig"), "get", "deployments", "-n", "default", "-o", "name"], { encoding: "utf8" });
+    const demoPods = execFileSync(
+      "kubectl",
+      ["--kubeconfig", path.join(demoCluster(), "kubeconfig"), "get", "deployments", "-n", "default", "-o", "name"],
+      { encoding: "utf8" },
+    );
     expect(demoPods).toContain("deployment.apps/qwen-pd-prefill-0");
     expect(kubectl("get", "deployments", "-n", "default", "-o", "name")).not.toContain("qwen-pd-prefill-0");
   });
@@ -145,7 +157,10 @@ describe.sequential("the local demo's commands", () => {
     const locks = path.join(checkout, ".local/state/.pulumi/locks/organization/ascend-stack/local");
     fs.mkdirSync(locks, { recursive: true });
     const dead = spawnSync("true").pid;
-    fs.writeFileSync(path.join(locks, "killed-run.json"), JSON.stringify({ pid: dead, username: "u", hostname: os.hostname(), timestamp: new Date().toISOString() }));
+    fs.writeFileSync(
+      path.join(locks, "killed-run.json"),
+      JSON.stringify({ pid: dead, username: "u", hostname: os.hostname(), timestamp: new Date().toISOString() }),
+    );
     const r = await run("npm run local");
     expect(r.code).toBe(0);
     expect(r.out).toContain("Removing the lock of an earlier run");
@@ -156,7 +171,21 @@ describe.sequential("the local demo's commands", () => {
   it("npm run local:destroy and npm run local:stop -- --purge, as printed, tear it down", async () => {
     const d = await run("npm run local:destroy");
     expect(d.code).toBe(0);
-    const left = execFileSync("kubectl", ["--kubeconfig", path.join(demoCluster(), "kubeconfig"), "get", "deployments,daemonsets,secrets,pv", "-A", "-l", "app.kubernetes.io/part-of=ascend-stack", "-o", "name"], { encoding: "utf8" });
+    const left = execFileSync(
+      "kubectl",
+      [
+        "--kubeconfig",
+        path.join(demoCluster(), "kubeconfig"),
+        "get",
+        "deployments,daemonsets,secrets,pv",
+        "-A",
+        "-l",
+        "app.kubernetes.io/part-of=ascend-stack",
+        "-o",
+        "name",
+      ],
+      { encoding: "utf8" },
+    );
     expect(left.trim().split("\n")).toEqual(["persistentvolume/sfs-turbo-local"]);
     expect((await run("npm run local:stop -- --purge")).code).toBe(0);
     expect(fs.existsSync(demoCluster())).toBe(false);

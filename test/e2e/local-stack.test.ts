@@ -25,7 +25,14 @@ describe.sequential("local example stack", () => {
     const p = await previewOps(s);
     expect(Object.values(p.changed).every((op) => op === "create")).toBe(true);
     expect(Object.keys(p.changed)).toEqual(
-      expect.arrayContaining([`${VOLUME}-pv`, `${VOLUME}-pvc`, "image-prepull-daemonset", "llama2-pretrain-configmap", "llama2-pretrain-job", "registry-secret"]),
+      expect.arrayContaining([
+        `${VOLUME}-pv`,
+        `${VOLUME}-pvc`,
+        "image-prepull-daemonset",
+        "llama2-pretrain-configmap",
+        "llama2-pretrain-job",
+        "registry-secret",
+      ]),
     );
   });
 
@@ -46,7 +53,10 @@ describe.sequential("local example stack", () => {
     const npuNodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n");
     expect(ds.status.numberReady).toBe(npuNodes.length);
     const job = JSON.parse(s.kubectl("get", "jobs.batch.volcano.sh", "llama2-pretrain", "-o", "json"));
-    expect(job.spec.tasks.map((t: any) => [t.name, t.replicas])).toEqual([["main", 1], ["work", 1]]);
+    expect(job.spec.tasks.map((t: any) => [t.name, t.replicas])).toEqual([
+      ["main", 1],
+      ["work", 1],
+    ]);
     expect(job.spec.minAvailable).toBe(2);
     // The job was created after the DaemonSet became ready (dependsOn on the pre-pull component).
     expect(Date.parse(job.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(ds.metadata.creationTimestamp));

@@ -8,7 +8,9 @@ import { expect, it } from "vitest";
 import { repo, requireEnvironment } from "./harness";
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 it("renders the local stack's manifests, with a placeholder instead of the registry password", () => {

@@ -21,7 +21,14 @@ const byType = (type: string) => registered.filter((r) => r.type === type);
 
 describe("the whole stack", () => {
   it("registers every Kubernetes object through the one explicit provider, inside typed components", async () => {
-    const config = validConfig({ training: { jobs: [{ name: "vcjob", command: "x" }, { name: "vc2", nodes: 2, command: "y" }] } });
+    const config = validConfig({
+      training: {
+        jobs: [
+          { name: "vcjob", command: "x" },
+          { name: "vc2", nodes: 2, command: "y" },
+        ],
+      },
+    });
     const outputs = stackModule.deployStack(config);
     expect(await valueOf(outputs.trainingJobs.vc2.job)).toBe("vc2");
     await settled();
@@ -54,7 +61,13 @@ describe("the whole stack", () => {
     const { transformation, seen } = recorder();
     new images.RegistryPullSecret(
       "registry",
-      { server: "swr.example.com", username: "cn-southwest-2@AK", password: pulumi.secret("hunter2"), secretName: "swr-pull-secret", namespace: "default" },
+      {
+        server: "swr.example.com",
+        username: "cn-southwest-2@AK",
+        password: pulumi.secret("hunter2"),
+        secretName: "swr-pull-secret",
+        namespace: "default",
+      },
       { transformations: [transformation] },
     );
     const secret = seen["registry-secret"];
@@ -77,7 +90,10 @@ describe("training image build", () => {
   it("builds FROM the base image for arm64, pushes with secret credentials, and feeds jobs and the pre-pull", async () => {
     const { secret } = await import("@pulumi/pulumi");
     const config = validConfig(
-      { registry: { server: "swr.example.com", username: "u" }, images: { build: { enabled: true, repository: "swr.example.com/org/train", tag: "v1" } } },
+      {
+        registry: { server: "swr.example.com", username: "u" },
+        images: { build: { enabled: true, repository: "swr.example.com/org/train", tag: "v1" } },
+      },
       { registryPassword: "secret" },
     );
     const outputs = stackModule.deployStack(config, { registryPassword: secret("hunter2") });
@@ -93,7 +109,16 @@ describe("training image build", () => {
     const b = config.images.build;
     new TrainingImage(
       "image-alone",
-      { repository: b.repository!, tag: b.tag, context: b.context, dockerfile: b.dockerfile, platform: b.platform, args: b.args, baseImage: config.images.base, registry: { server: "swr.example.com", username: "u", password: secret("hunter2") } },
+      {
+        repository: b.repository!,
+        tag: b.tag,
+        context: b.context,
+        dockerfile: b.dockerfile,
+        platform: b.platform,
+        args: b.args,
+        baseImage: config.images.base,
+        registry: { server: "swr.example.com", username: "u", password: secret("hunter2") },
+      },
       { transformations: [transformation] },
     );
     const registry = pulumi.output(seen["image-alone-image"].props.registry);
@@ -110,7 +135,10 @@ describe("training image build", () => {
 describe("render mode", () => {
   it("never puts the real registry password into rendered manifests", async () => {
     const { secret } = await import("@pulumi/pulumi");
-    const config = validConfig({ cluster: { renderYamlToDirectory: "/tmp/out" }, registry: { server: "swr.example.com", username: "u" } }, { registryPassword: "secret" });
+    const config = validConfig(
+      { cluster: { renderYamlToDirectory: "/tmp/out" }, registry: { server: "swr.example.com", username: "u" } },
+      { registryPassword: "secret" },
+    );
     stackModule.deployStack(config, { registryPassword: secret("hunter2") });
     await settled();
     const pullSecret = registered.find((r) => r.type === "kubernetes:core/v1:Secret")!;
@@ -132,7 +160,9 @@ describe("SfsTurboVolume", () => {
   });
 
   it("lets allowDestroy lift the protection", () => {
-    const volume = validConfig({ storage: { volumes: [{ name: "sfs-turbo", type: "static", shareId: "s", exportLocation: "a:/", allowDestroy: true }] } }).storage.volumes[0];
+    const volume = validConfig({
+      storage: { volumes: [{ name: "sfs-turbo", type: "static", shareId: "s", exportLocation: "a:/", allowDestroy: true }] },
+    }).storage.volumes[0];
     const { transformation, seen } = recorder();
     new storage.SfsTurboVolume("sfs2", { volume, namespace: "default" }, { transformations: [transformation] });
     for (const k of ["sfs2-pv", "sfs2-pvc"]) expect(seen[k].opts.protect).toBe(false);
@@ -140,7 +170,12 @@ describe("SfsTurboVolume", () => {
 
   it("creates nothing for an existing claim, and only a claim for a sub-path volume", async () => {
     const [existing, subpath] = validConfig({
-      storage: { volumes: [{ name: "sfs-turbo", type: "existing", claimName: "cce-sfs" }, { name: "scratch", type: "subpath", storageClassName: "sfsturbo-subpath" }] },
+      storage: {
+        volumes: [
+          { name: "sfs-turbo", type: "existing", claimName: "cce-sfs" },
+          { name: "scratch", type: "subpath", storageClassName: "sfsturbo-subpath" },
+        ],
+      },
     }).storage.volumes;
     const re = recorder();
     const rs = recorder();
@@ -162,7 +197,14 @@ describe("TrainingJob", () => {
     const c = validConfig();
     new training.TrainingJob(
       "vcjob",
-      { job: c.training.jobs[0], namespace: "default", accelerator: c.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs-turbo" },
+      {
+        job: c.training.jobs[0],
+        namespace: "default",
+        accelerator: c.accelerator,
+        image: "img:1",
+        imagePullPolicy: "IfNotPresent",
+        claimName: "sfs-turbo",
+      },
       { transformations: [record] },
     );
     expect(Object.keys(seen).sort()).toEqual(["vcjob", "vcjob-configmap", "vcjob-job"]);
@@ -170,5 +212,4 @@ describe("TrainingJob", () => {
     expect(seen["vcjob-configmap"]).toMatchObject({ ignoreChanges: ["data"] });
     expect(await Promise.all((seen["vcjob-job"].dependsOn as pulumi.Resource[]).map(nameOf))).toEqual(["vcjob-configmap"]);
   });
-
 });

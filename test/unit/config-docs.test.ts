@@ -24,8 +24,18 @@ const DOCS = ["README.md", "docs/pd-inference.md", "docs/fail-fast.md"];
 const OPAQUE: readonly z.ZodTypeAny[] = [tolerationSchema];
 
 const LEAF_TYPES = new Set([
-  "ZodString", "ZodNumber", "ZodBigInt", "ZodBoolean", "ZodDate", "ZodEnum", "ZodNativeEnum",
-  "ZodLiteral", "ZodAny", "ZodUnknown", "ZodNull", "ZodUndefined",
+  "ZodString",
+  "ZodNumber",
+  "ZodBigInt",
+  "ZodBoolean",
+  "ZodDate",
+  "ZodEnum",
+  "ZodNativeEnum",
+  "ZodLiteral",
+  "ZodAny",
+  "ZodUnknown",
+  "ZodNull",
+  "ZodUndefined",
 ]);
 
 interface SchemaKeys {
@@ -198,7 +208,11 @@ describe("the docs parser", () => {
     expect(documentedKeys(md, "t.md").map((d) => d.key)).toEqual(["a.b[].x", "a.b[].y[].z", "a.b[].w[].z", "registry.server"]);
   });
   it("finds the config tables of every doc", () => {
-    for (const f of DOCS) expect(documented.some((d) => d.file === f), f).toBe(true);
+    for (const f of DOCS)
+      expect(
+        documented.some((d) => d.file === f),
+        f,
+      ).toBe(true);
   });
 });
 
@@ -238,8 +252,16 @@ describe("citations of the manual", () => {
       if (e.isDirectory()) return e.name === "node_modules" || e.name.startsWith(".") ? [] : files(rel);
       return /\.(ts|py|md|ya?ml|sh)$/.test(e.name) ? [rel] : [];
     });
-  const sources = [...files("components"), ...files("docs"), ...files("scripts"), ...files("test"), ...fs.readdirSync(root).filter((f) => /^(README\.md|Pulumi\..*\.yaml)$/.test(f))];
-  const anchors = new Set([...fs.readFileSync(path.join(root, "docs/manual-facts.md"), "utf8").matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]));
+  const sources = [
+    ...files("components"),
+    ...files("docs"),
+    ...files("scripts"),
+    ...files("test"),
+    ...fs.readdirSync(root).filter((f) => /^(README\.md|Pulumi\..*\.yaml)$/.test(f)),
+  ];
+  const anchors = new Set(
+    [...fs.readFileSync(path.join(root, "docs/manual-facts.md"), "utf8").matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]),
+  );
 
   it("point at sections of docs/manual-facts.md that exist", () => {
     const broken: string[] = [];

@@ -19,7 +19,14 @@ describe("defaults reproduce the manual", () => {
     });
     expect(c.images.base).toContain("pytorch_2_3_ascend:pytorch_2.3.1-cann_8.0.rc3");
     const j = c.training.jobs[0];
-    expect(j).toMatchObject({ nodes: 1, maxRetry: 5, queue: "default", mountPath: "/mnt/sfs_turbo", containerName: "ascendspeed", shmSize: "200Gi" });
+    expect(j).toMatchObject({
+      nodes: 1,
+      maxRetry: 5,
+      queue: "default",
+      mountPath: "/mnt/sfs_turbo",
+      containerName: "ascendspeed",
+      shmSize: "200Gi",
+    });
     expect(j.resources).toEqual({ cpu: { request: "2650m", limit: "192" }, memory: { request: "3200Mi", limit: "1500Gi" } });
     expect(c.storage.volumes[0]).toMatchObject({ capacity: "500Gi", storageClassName: "csi-sfsturbo", allowDestroy: false });
   });
@@ -34,25 +41,28 @@ describe("every problem is reported at once with its path", () => {
   it("collects schema and cross-field problems from several sections", () => {
     const issues = issuesOf({
       storage: { volumes: [{ ...SFS_VOLUME, capacity: "lots" }] },
-      training: { jobs: [{ name: "Bad_Name", command: "x", npus: 16 }, { name: "ok", nodes: 0, command: "x" }] },
+      training: {
+        jobs: [
+          { name: "Bad_Name", command: "x", npus: 16 },
+          { name: "ok", nodes: 0, command: "x" },
+        ],
+      },
       images: { pullPolicy: "Sometimes" },
       typo: 1,
     });
     const paths = issues.map((i) => i.path);
-    expect(paths).toEqual(
-      expect.arrayContaining([
-        "storage.volumes[0].capacity",
-        "training.jobs[1].nodes",
-        "images.pullPolicy",
-        "typo",
-      ]),
-    );
+    expect(paths).toEqual(expect.arrayContaining(["storage.volumes[0].capacity", "training.jobs[1].nodes", "images.pullPolicy", "typo"]));
     // jobs[1] fails its schema; the valid sibling jobs[0] still gets its cross-field rules.
     expect(paths).toContain("training.jobs[0].npus");
   });
 
   it("does not report consequences of a failed section in another one", () => {
-    const issues = issuesOf(rawConfig({ storage: { volumes: [{ ...SFS_VOLUME, capacity: "lots" }] }, training: { jobs: [{ name: "vcjob", command: "x", mountPath: "/home/ma-user" }] } }));
+    const issues = issuesOf(
+      rawConfig({
+        storage: { volumes: [{ ...SFS_VOLUME, capacity: "lots" }] },
+        training: { jobs: [{ name: "vcjob", command: "x", mountPath: "/home/ma-user" }] },
+      }),
+    );
     expect(issues.map((i) => i.path)).toEqual(["storage.volumes[0].capacity", "training.jobs[0].mountPath"]);
   });
 
@@ -74,31 +84,88 @@ describe("one bad input per rule", () => {
     ["missing command", { ...rawConfig(), training: { jobs: [{ name: "vcjob" }] } }, "training.jobs[0].command", /Required/],
     ["job name not a Service name", job({ name: "1job" }), "training.jobs[0].name", /RFC 1035/],
     ["derived pod name too long", job({ name: "j".repeat(57), nodes: 2 }), "training.jobs[0].name", /derived pod name .* at most 63/],
-    ["duplicate job names", rawConfig({ training: { jobs: [{ name: "a", command: "x" }, { name: "a", command: "y" }] } }), "training.jobs[1].name", /must be unique/],
+    [
+      "duplicate job names",
+      rawConfig({
+        training: {
+          jobs: [
+            { name: "a", command: "x" },
+            { name: "a", command: "y" },
+          ],
+        },
+      }),
+      "training.jobs[1].name",
+      /must be unique/,
+    ],
     ["NPUs over the node", job({ npus: 9 }), "training.jobs[0].npus", /npusPerNode is 8/],
     ["minAvailable over nodes", job({ nodes: 2, minAvailable: 3 }), "training.jobs[0].minAvailable", /only 2 pod/],
-    ["cpu request over limit", job({ resources: { cpu: { request: "200", limit: "192" } } }), "training.jobs[0].resources.cpu", /exceeds limit/],
-    ["memory quantity does not parse", job({ resources: { memory: { request: "3200MB" } } }), "training.jobs[0].resources.memory.request", /quantity/],
+    [
+      "cpu request over limit",
+      job({ resources: { cpu: { request: "200", limit: "192" } } }),
+      "training.jobs[0].resources.cpu",
+      /exceeds limit/,
+    ],
+    [
+      "memory quantity does not parse",
+      job({ resources: { memory: { request: "3200MB" } } }),
+      "training.jobs[0].resources.memory.request",
+      /quantity/,
+    ],
     ["mount at /home/ma-user", job({ mountPath: "/home/ma-user/work" }), "training.jobs[0].mountPath", /home\/ma-user/],
     ["relative mount path", job({ mountPath: "mnt" }), "training.jobs[0].mountPath", /absolute/],
     ["unknown volume", job({ volume: "nfs" }), "training.jobs[0].volume", /not in storage.volumes/],
-    ["no volume at all", { training: { jobs: [{ name: "vcjob", command: "x" }] } }, "training.jobs[0].volume", /add one under storage.volumes/],
+    [
+      "no volume at all",
+      { training: { jobs: [{ name: "vcjob", command: "x" }] } },
+      "training.jobs[0].volume",
+      /add one under storage.volumes/,
+    ],
     ["bad env name", job({ env: { "1X": "y" } }), "training.jobs[0].env.1X", /environment variable/],
     ["HCCL timeout out of range", job({ hccl: { connectTimeoutSeconds: 10 } }), "training.jobs[0].hccl.connectTimeoutSeconds", /120/],
     ["bad container name", job({ containerName: "Ascend_Speed" }), "training.jobs[0].containerName", /RFC 1123/],
     ["bad image reference", job({ image: "swr/UPPER:tag" }), "training.jobs[0].image", /image reference/],
-    ["render mode with a kubeconfig", rawConfig({ cluster: { renderYamlToDirectory: "out", kubeconfig: "k" } }), "cluster.kubeconfig", /renderYamlToDirectory/],
+    [
+      "render mode with a kubeconfig",
+      rawConfig({ cluster: { renderYamlToDirectory: "out", kubeconfig: "k" } }),
+      "cluster.kubeconfig",
+      /renderYamlToDirectory/,
+    ],
     ["bad namespace", rawConfig({ cluster: { namespace: "Prod" } }), "cluster.namespace", /RFC 1123/],
-    ["bad volume type", rawConfig({ storage: { volumes: [{ name: "v", type: "nfs" }] } }), "storage.volumes[0].type", /static.*subpath.*existing|Invalid discriminator/],
-    ["static volume without share id", rawConfig({ storage: { volumes: [{ name: "sfs-turbo", type: "static", exportLocation: "a:/" }] } }), "storage.volumes[0].shareId", /Required/],
+    [
+      "bad volume type",
+      rawConfig({ storage: { volumes: [{ name: "v", type: "nfs" }] } }),
+      "storage.volumes[0].type",
+      /static.*subpath.*existing|Invalid discriminator/,
+    ],
+    [
+      "static volume without share id",
+      rawConfig({ storage: { volumes: [{ name: "sfs-turbo", type: "static", exportLocation: "a:/" }] } }),
+      "storage.volumes[0].shareId",
+      /Required/,
+    ],
     ["duplicate volume names", rawConfig({ storage: { volumes: [SFS_VOLUME, SFS_VOLUME] } }), "storage.volumes[1].name", /must be unique/],
     ["bad volume name", rawConfig({ storage: { volumes: [{ ...SFS_VOLUME, name: "SFS" }] } }), "storage.volumes[0].name", /subdomain/],
     ["bad capacity", rawConfig({ storage: { volumes: [{ ...SFS_VOLUME, capacity: "big" }] } }), "storage.volumes[0].capacity", /quantity/],
-    ["build without repository", rawConfig({ images: { build: { enabled: true } }, registry: { server: "swr.example", username: "u" } }), "images.build.repository", /required/],
-    ["build without registry", rawConfig({ images: { build: { enabled: true, repository: "swr.example/org/img" } } }), "registry", /required/],
+    [
+      "build without repository",
+      rawConfig({ images: { build: { enabled: true } }, registry: { server: "swr.example", username: "u" } }),
+      "images.build.repository",
+      /required/,
+    ],
+    [
+      "build without registry",
+      rawConfig({ images: { build: { enabled: true, repository: "swr.example/org/img" } } }),
+      "registry",
+      /required/,
+    ],
     ["registry without password", rawConfig({ registry: { server: "swr.example", username: "u" } }), "registryPassword", /--secret/],
     ["npusPerNode zero", rawConfig({ accelerator: { npusPerNode: 0 } }), "accelerator.npusPerNode", /greater than or equal to 1/],
-    ["bad resource name", rawConfig({ accelerator: { resourceName: "huawei.com/ascend 1980" } }), "accelerator.resourceName", /extended resource/],
+    [
+      "bad resource name",
+      rawConfig({ accelerator: { resourceName: "huawei.com/ascend 1980" } }),
+      "accelerator.resourceName",
+      /extended resource/,
+    ],
   ];
   it.each(cases)("%s", (_name, raw, path, message) => {
     const issues = issuesOf(raw);
@@ -111,7 +178,9 @@ describe("one bad input per rule", () => {
   });
 
   it("accepts the registry with a secret password", () => {
-    expect(validateStackConfig(rawConfig({ registry: { server: "swr.example", username: "u" } }), { registryPassword: "secret" }).ok).toBe(true);
+    expect(validateStackConfig(rawConfig({ registry: { server: "swr.example", username: "u" } }), { registryPassword: "secret" }).ok).toBe(
+      true,
+    );
   });
 });
 

@@ -1,13 +1,7 @@
 // The local cluster's device-plugin stand-in must hand out NPUs like the CCE plugin: never the
 // same device twice on a node, exactly as many as requested, and the annotation in CCE's format.
 import { describe, expect, it } from "vitest";
-import {
-  ANNOTATION,
-  allocate,
-  deviceIp,
-  devicesFromAnnotation,
-  requestedDevices,
-} from "../../scripts/cluster/device-allocator.mjs";
+import { ANNOTATION, allocate, deviceIp, devicesFromAnnotation, requestedDevices } from "../../scripts/cluster/device-allocator.mjs";
 
 const npuPod = (name: string, n: number | string, where: "requests" | "limits" = "requests") => ({
   metadata: { name, namespace: "default" },

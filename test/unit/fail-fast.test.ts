@@ -3,12 +3,20 @@
 import { describe, expect, it } from "vitest";
 import { fatalFindings, formatFinding, jobScheduled, podProblem, type PodJson, type ProblemClock } from "../../components/cluster/failFast";
 
-const PORTS = "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 2 node(s) didn't match Pod's node affinity/selector.";
+const PORTS =
+  "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 2 node(s) didn't match Pod's node affinity/selector.";
 
-function pod(name: string, status: PodJson["status"], labels: Record<string, string> = { "app.kubernetes.io/instance": name.replace(/-[a-z0-9]+-[a-z0-9]+$/, "") }): PodJson {
+function pod(
+  name: string,
+  status: PodJson["status"],
+  labels: Record<string, string> = { "app.kubernetes.io/instance": name.replace(/-[a-z0-9]+-[a-z0-9]+$/, "") },
+): PodJson {
   return { metadata: { name, uid: `uid-${name}`, labels }, status };
 }
-const unschedulable = (message = PORTS): PodJson["status"] => ({ phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }] });
+const unschedulable = (message = PORTS): PodJson["status"] => ({
+  phase: "Pending",
+  conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }],
+});
 const waiting = (reason: string, message: string): PodJson["status"] => ({
   phase: "Pending",
   conditions: [{ type: "PodScheduled", status: "True" }],
@@ -20,8 +28,13 @@ describe("podProblem", () => {
     expect(podProblem(pod("qwen-prefill-0-abc-def", unschedulable()))).toEqual({ reason: "Unschedulable", message: PORTS });
   });
   it("reports images that cannot be pulled and containers that cannot be created, not a pull in progress", () => {
-    expect(podProblem(pod("p-a-b", waiting("ImagePullBackOff", 'Back-off pulling image "x"')))).toEqual({ reason: "ImagePullBackOff", message: 'container prefill: Back-off pulling image "x"' });
-    expect(podProblem(pod("p-a-b", waiting("CreateContainerConfigError", 'secret "s" not found')))?.reason).toBe("CreateContainerConfigError");
+    expect(podProblem(pod("p-a-b", waiting("ImagePullBackOff", 'Back-off pulling image "x"')))).toEqual({
+      reason: "ImagePullBackOff",
+      message: 'container prefill: Back-off pulling image "x"',
+    });
+    expect(podProblem(pod("p-a-b", waiting("CreateContainerConfigError", 'secret "s" not found')))?.reason).toBe(
+      "CreateContainerConfigError",
+    );
     expect(podProblem(pod("p-a-b", waiting("ContainerCreating", "")))).toBeUndefined();
     expect(podProblem(pod("p-a-b", { phase: "Running", conditions: [{ type: "PodScheduled", status: "True" }] }))).toBeUndefined();
   });

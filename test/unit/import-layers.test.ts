@@ -9,7 +9,9 @@ const root = path.join(__dirname, "../../components");
 const LAYER: Record<string, number> = { common: 0, cluster: 1, images: 1, storage: 1, training: 1, inference: 1, config: 2, "stack.ts": 3 };
 
 function sources(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
 }
 const layerOf = (file: string) => LAYER[path.relative(root, file).split(path.sep)[0]];
 

@@ -56,10 +56,24 @@ describe("the manual's start command", () => {
     ]);
   });
   it("adds the batching policy on prefill, the routing policy on the scheduler, quantization and extra args", () => {
-    const q = inputsOf([{ ...MANUAL_1P1D, prefillBatchingPolicy: "gtsf", vllm: { quantization: "w8a8", extraArgs: ["--block-size=128"] }, scheduler: { routingPolicy: "BLB" } }]).deployment.config;
+    const q = inputsOf([
+      {
+        ...MANUAL_1P1D,
+        prefillBatchingPolicy: "gtsf",
+        vllm: { quantization: "w8a8", extraArgs: ["--block-size=128"] },
+        scheduler: { routingPolicy: "BLB" },
+      },
+    ]).deployment.config;
     expect(serverArgs(q, "prefill", 8088).slice(11)).toEqual(["--quantization=w8a8", "--prefill-batching-policy=gtsf", "--block-size=128"]);
     expect(serverArgs(q, "decode", 8089).slice(11)).toEqual(["--quantization=w8a8", "--block-size=128"]);
-    expect(serverArgs(q, "scheduler", 9000).slice(8)).toEqual(["--port=9000", "--served-model-name", "qwen2-7b", "--quantization=w8a8", "--prefill-routing-policy=BLB", "--block-size=128"]);
+    expect(serverArgs(q, "scheduler", 9000).slice(8)).toEqual([
+      "--port=9000",
+      "--served-model-name",
+      "qwen2-7b",
+      "--quantization=w8a8",
+      "--prefill-routing-policy=BLB",
+      "--block-size=128",
+    ]);
   });
 });
 
@@ -74,7 +88,10 @@ describe("inventory mode: the 1p1d-tp2 instance on cards 4,5", () => {
     expect(prefill.spec.strategy).toEqual({ type: "Recreate" });
     expect(pod(prefill).hostNetwork).toBe(true);
     expect(pod(prefill).nodeSelector).toEqual({ "accelerator/huawei-npu": "ascend-1980", "kubernetes.io/hostname": "npu-node-18" });
-    expect(prefill.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "vllm-prefill", "app.kubernetes.io/instance": "qwen-1p1d-prefill-0" });
+    expect(prefill.spec.selector.matchLabels).toEqual({
+      "app.kubernetes.io/name": "vllm-prefill",
+      "app.kubernetes.io/instance": "qwen-1p1d-prefill-0",
+    });
     expect(pod(prefill).containers).toHaveLength(1);
   });
   it("requests no NPU units (the node's reservation holds them all) and opens exactly its own cards", () => {
@@ -82,7 +99,9 @@ describe("inventory mode: the 1p1d-tp2 instance on cards 4,5", () => {
     expect(c.resources.limits).toEqual({ cpu: "32", memory: "256Gi" });
     expect(c.securityContext).toEqual({ privileged: true });
     expect(env(c).ASCEND_RT_VISIBLE_DEVICES).toBe("4,5");
-    const devs = pod(prefill).volumes.filter((v: any) => v.hostPath?.type === "CharDevice").map((v: any) => v.hostPath.path);
+    const devs = pod(prefill)
+      .volumes.filter((v: any) => v.hostPath?.type === "CharDevice")
+      .map((v: any) => v.hostPath.path);
     expect(devs).toEqual(["/dev/davinci4", "/dev/davinci5", "/dev/davinci_manager", "/dev/devmm_svm", "/dev/hisi_hdc"]);
   });
   it("mounts the manual's host paths, the SFS Turbo volume and the tables where the env points", () => {
@@ -97,7 +116,9 @@ describe("inventory mode: the 1p1d-tp2 instance on cards 4,5", () => {
     const e = env(c);
     expect(e.GLOBAL_RANK_TABLE_FILE_PATH).toBe(`${dir}/global_ranktable_10.0.0.18.json`);
     expect(e.RANK_TABLE_FILE_PATH).toBe(`${dir}/local_ranktable_10.0.0.18_45.json`);
-    expect(Object.keys(cm.data)).toEqual(expect.arrayContaining(["global_ranktable_10.0.0.18.json", "local_ranktable_10.0.0.18_45.json", "rendezvous.py"]));
+    expect(Object.keys(cm.data)).toEqual(
+      expect.arrayContaining(["global_ranktable_10.0.0.18.json", "local_ranktable_10.0.0.18_45.json", "rendezvous.py"]),
+    );
     expect(e.NODE_PORTS).toBeUndefined(); // scheduler only: it would change every pod when an instance is added
     for (const m of c.volumeMounts) expect(m.mountPath.startsWith("/home/ma-user")).toBe(false);
   });
@@ -109,7 +130,10 @@ describe("inventory mode: the 1p1d-tp2 instance on cards 4,5", () => {
     expect(arg("--ledger")).toBe("/etc/ascend-stack/npu-ledger/ledger.json");
     expect(arg("--lock-dir")).toBe("/run/ascend-stack/npu-locks");
     expect(pod(prefill).volumes).toContainEqual({ name: "npu-ledger", configMap: { name: `npu-ledger-${STACK_ID}` } });
-    expect(pod(prefill).volumes).toContainEqual({ name: "npu-locks", hostPath: { path: "/run/ascend-stack/npu-locks", type: "DirectoryOrCreate" } });
+    expect(pod(prefill).volumes).toContainEqual({
+      name: "npu-locks",
+      hostPath: { path: "/run/ascend-stack/npu-locks", type: "DirectoryOrCreate" },
+    });
     expect(c.volumeMounts).toContainEqual({ name: "npu-ledger", mountPath: "/etc/ascend-stack/npu-ledger", readOnly: true });
     expect(c.volumeMounts).toContainEqual({ name: "npu-locks", mountPath: "/run/ascend-stack/npu-locks" });
   });
@@ -136,7 +160,13 @@ describe("the scheduler", () => {
     expect(e.no_proxy).toBe("localhost,127.0.0.1,proxy.internal,10.0.0.18");
     expect(e.RANK_TABLE_FILE_PATH).toMatch(/\/local_ranktable_10\.0\.0\.18_host\.json$/);
     expect(pod(s).nodeSelector).toEqual({ "kubernetes.io/hostname": "npu-node-18" });
-    expect(pod(s).initContainers[0].command.slice(2)).toEqual(["wait-ports", "10.0.0.18:8088", "10.0.0.18:8090", "10.0.0.18:8089", "10.0.0.18:8091"]);
+    expect(pod(s).initContainers[0].command.slice(2)).toEqual([
+      "wait-ports",
+      "10.0.0.18:8088",
+      "10.0.0.18:8090",
+      "10.0.0.18:8089",
+      "10.0.0.18:8091",
+    ]);
     expect(c.command).toContain("--port=9000");
     expect(c.command).toContain("--prefill-routing-policy=RoundRobin");
     expect(pod(s).volumes.some((v: any) => /davinci/.test(v.hostPath?.path ?? ""))).toBe(false);
@@ -170,7 +200,10 @@ describe("NetworkPolicy", () => {
       { podSelector: { matchLabels: { "app.kubernetes.io/name": "pd-scheduler", "app.kubernetes.io/instance": "qwen-1p1d-scheduler" } } },
       { ipBlock: { cidr: "10.0.0.18/32" } },
     ]);
-    expect(np.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 8088 }, { protocol: "TCP", port: 8089 }]);
+    expect(np.spec.ingress[0].ports).toEqual([
+      { protocol: "TCP", port: 8088 },
+      { protocol: "TCP", port: 8089 },
+    ]);
   });
 });
 
@@ -189,7 +222,10 @@ describe("device-plugin mode", () => {
     ]);
   });
   it("reads its annotation through the downward API and registers on the SFS Turbo work dir", () => {
-    expect(pod(p).volumes).toContainEqual({ name: "podinfo", downwardAPI: { items: [{ path: "annotations", fieldRef: { fieldPath: "metadata.annotations" } }] } });
+    expect(pod(p).volumes).toContainEqual({
+      name: "podinfo",
+      downwardAPI: { items: [{ path: "annotations", fieldRef: { fieldPath: "metadata.annotations" } }] },
+    });
     const arg = (flag: string) => c.command[c.command.indexOf(flag) + 1];
     expect(c.command.slice(0, 3)).toEqual(["python3", "/etc/ascend-stack/pd/rendezvous.py", "run"]);
     expect(arg("--annotation-key")).toBe("cce.kubectl.kubernetes.io/ascend-1980-configuration");
@@ -201,7 +237,11 @@ describe("device-plugin mode", () => {
   it("ships the manifest (declared order) and the script in the ConfigMap; ports avoid the inventory deployment's", () => {
     const cm = buildConfigMap(i) as any;
     const manifest = JSON.parse(cm.data["manifest.json"]);
-    expect(manifest.instances.map((x: any) => `${x.name}:${x.port}`)).toEqual(["qwen-dp-prefill-0:8090", "qwen-dp-prefill-1:8092", "qwen-dp-decode-0:8091"]);
+    expect(manifest.instances.map((x: any) => `${x.name}:${x.port}`)).toEqual([
+      "qwen-dp-prefill-0:8090",
+      "qwen-dp-prefill-1:8092",
+      "qwen-dp-decode-0:8091",
+    ]);
     expect(manifest.scheduler).toEqual({ name: "qwen-dp-scheduler", port: 9001 });
     expect(cm.data["rendezvous.py"]).toBe(RENDEZVOUS_SOURCE);
     expect(Object.keys(cm.data).some((k) => k.startsWith("global_"))).toBe(false);
@@ -235,11 +275,19 @@ describe("change isolation", () => {
     });
     it(`${mode}: adding a prefill instance changes only it, the ConfigMap and the scheduler`, () => {
       const added = mode === "inventory" ? 1 : 2;
-      expect(changed(all(inputsOf([c.base])), all(inputsOf([c.prefill])))).toEqual(["configMap", `${name}-prefill-${added}`, "scheduler"].sort());
+      expect(changed(all(inputsOf([c.base])), all(inputsOf([c.prefill])))).toEqual(
+        ["configMap", `${name}-prefill-${added}`, "scheduler"].sort(),
+      );
     });
   }
   it("changing one instance's port changes only that instance and the scheduler (NODE_PORTS)", () => {
-    const moved = { ...MANUAL_2P2D, decode: [{ node: "npu-node-18", devices: [4, 5], port: 8200 }, { node: "npu-node-18", devices: [6, 7] }] };
+    const moved = {
+      ...MANUAL_2P2D,
+      decode: [
+        { node: "npu-node-18", devices: [4, 5], port: 8200 },
+        { node: "npu-node-18", devices: [6, 7] },
+      ],
+    };
     // rank tables carry no ports: the ConfigMap stays
     expect(changed(all(inputsOf([MANUAL_2P2D])), all(inputsOf([moved])))).toEqual(["qwen-2p2d-decode-0", "scheduler"]);
   });

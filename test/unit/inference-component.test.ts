@@ -33,7 +33,14 @@ function examples(): StackConfig {
 function run(config: StackConfig, providerName: string) {
   const provider = new k8s.Provider(providerName, {});
   const resolved = stack.resolvedInference(config);
-  const ctx = { config, provider, stackId: "examples-0123abcd", claims: { "sfs-turbo": pulumi.output("sfs-claim") }, imagePullSecrets: ["swr-pull-secret"], dependsOn: [] };
+  const ctx = {
+    config,
+    provider,
+    stackId: "examples-0123abcd",
+    claims: { "sfs-turbo": pulumi.output("sfs-claim") },
+    imagePullSecrets: ["swr-pull-secret"],
+    dependsOn: [],
+  };
   return stack.deployInference(ctx, resolved, []);
 }
 
@@ -47,7 +54,17 @@ function component(config: StackConfig, index: number) {
   const dep = resolveInference(config).deployments[index];
   new PdInference(
     dep.config.name,
-    { deployment: dep, namespace: "default", accelerator: config.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs-claim", stackId: "examples-0123abcd", inventoryHosts: [], inventoryTolerations: [] },
+    {
+      deployment: dep,
+      namespace: "default",
+      accelerator: config.accelerator,
+      image: "img:1",
+      imagePullPolicy: "IfNotPresent",
+      claimName: "sfs-claim",
+      stackId: "examples-0123abcd",
+      inventoryHosts: [],
+      inventoryTolerations: [],
+    },
     { transformations: [record as any] },
   );
   return opts;
@@ -62,7 +79,10 @@ describe("deployInference on the examples stack", () => {
     expect(components).toEqual(["qwen-1p1d", "qwen-2p2d", "qwen-dp"]);
     const kids = registered.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
     for (const r of kids) expect(r.provider, r.name).toMatch(/::pulumi:providers:kubernetes::pd-k8s::/);
-    const of1p1d = kids.filter((r) => r.name.startsWith("qwen-1p1d-")).map((r) => `${r.type.replace("kubernetes:", "")} ${r.name}`).sort();
+    const of1p1d = kids
+      .filter((r) => r.name.startsWith("qwen-1p1d-"))
+      .map((r) => `${r.type.replace("kubernetes:", "")} ${r.name}`)
+      .sort();
     expect(of1p1d).toEqual([
       "apps/v1:Deployment qwen-1p1d-decode-0",
       "apps/v1:Deployment qwen-1p1d-prefill-0",
@@ -90,7 +110,6 @@ describe("deployInference on the examples stack", () => {
     const dp = (await valueOf(outputs["qwen-dp"])) as any;
     expect(dp.topology.instances.every((x: any) => x.node === undefined && x.devices === undefined)).toBe(true);
     expect(dp.endpoint).toBe(`qwen-dp.default.svc.cluster.local:${dp.topology.scheduler.port}`);
-
   });
 
   it("orders the start: inventory scheduler after every instance; device-plugin scheduler with them", () => {
@@ -112,7 +131,13 @@ describe("deployInference on the examples stack", () => {
   it("pre-pulls each inference image once", () => {
     const config = examples();
     expect(stack.inferenceImages(config)).toEqual([config.images.base]);
-    const other = { ...config, inference: { ...config.inference, deployments: [{ ...config.inference.deployments[0], image: "swr.example.com/a/b:1" }, ...config.inference.deployments.slice(1)] } };
+    const other = {
+      ...config,
+      inference: {
+        ...config.inference,
+        deployments: [{ ...config.inference.deployments[0], image: "swr.example.com/a/b:1" }, ...config.inference.deployments.slice(1)],
+      },
+    };
     expect(stack.inferenceImages(other)).toEqual(["swr.example.com/a/b:1", config.images.base]);
   });
 

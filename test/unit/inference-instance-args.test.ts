@@ -11,7 +11,17 @@ const base = { name: "qwen", model: "/mnt/sfs_turbo/models/qwen", servedModelNam
 function build(decodeArgs: string[]) {
   const config = validConfig({ inference: inferenceRaw([{ ...base, prefill: 1, decode: [{}, { extraArgs: decodeArgs }] }]).inference });
   const dep = resolveInference(config).deployments[0];
-  const i: PdInputs = { deployment: dep, namespace: "ai", accelerator: config.accelerator, image: "img:1", imagePullPolicy: "IfNotPresent", claimName: "sfs", inventoryHosts: [], stackId: "dev-0123abcd", inventoryTolerations: [] };
+  const i: PdInputs = {
+    deployment: dep,
+    namespace: "ai",
+    accelerator: config.accelerator,
+    image: "img:1",
+    imagePullPolicy: "IfNotPresent",
+    claimName: "sfs",
+    inventoryHosts: [],
+    stackId: "dev-0123abcd",
+    inventoryTolerations: [],
+  };
   return {
     configMap: buildConfigMap(i),
     scheduler: buildSchedulerDeployment(i),

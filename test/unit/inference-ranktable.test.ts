@@ -25,8 +25,26 @@ const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname
 /** The manual's 1p1d-tp2 example as printed (its IPs are masked as in the manual). */
 const manual1p1d: RankTopology = {
   schedulerIP: "localhost",
-  prefill: [{ hostIP: "localhost", port: 8088, devices: [{ id: 4, ip: "10.**.**.22" }, { id: 5, ip: "10.**.**.23" }] }],
-  decode: [{ hostIP: "localhost", port: 8089, devices: [{ id: 6, ip: "29.**.**.56" }, { id: 7, ip: "29.**.**.72" }] }],
+  prefill: [
+    {
+      hostIP: "localhost",
+      port: 8088,
+      devices: [
+        { id: 4, ip: "10.**.**.22" },
+        { id: 5, ip: "10.**.**.23" },
+      ],
+    },
+  ],
+  decode: [
+    {
+      hostIP: "localhost",
+      port: 8089,
+      devices: [
+        { id: 6, ip: "29.**.**.56" },
+        { id: 7, ip: "29.**.**.72" },
+      ],
+    },
+  ],
 };
 
 /** Test oracle: the ports in the global table's order (prefill, then decode). */
@@ -70,10 +88,21 @@ describe("2p2d-tp2 (--prefill-server-list 0,1 2,3 --decode-server-list 4,5 6,7)"
   const [t] = topologyOf([MANUAL_2P2D]);
   const global = globalRankTable(t);
   it("lists both prefill instances in group 1 and both decode instances in group 2, ranks from 0 in each", () => {
-    expect(global.server_group_list.map((g) => [g.group_id, g.server_count])).toEqual([["0", "1"], ["1", "2"], ["2", "2"]]);
-    const ids = (g: number) => global.server_group_list[g].server_list.map((s: any) => s.device.map((d: any) => `${d.device_id}:${d.rank_id}:${d.device_ip}`));
-    expect(ids(1)).toEqual([["0:0:29.18.0.10", "1:1:29.18.0.11"], ["2:0:29.18.0.12", "3:1:29.18.0.13"]]);
-    expect(ids(2)).toEqual([["4:0:29.18.0.14", "5:1:29.18.0.15"], ["6:0:29.18.0.16", "7:1:29.18.0.17"]]);
+    expect(global.server_group_list.map((g) => [g.group_id, g.server_count])).toEqual([
+      ["0", "1"],
+      ["1", "2"],
+      ["2", "2"],
+    ]);
+    const ids = (g: number) =>
+      global.server_group_list[g].server_list.map((s: any) => s.device.map((d: any) => `${d.device_id}:${d.rank_id}:${d.device_ip}`));
+    expect(ids(1)).toEqual([
+      ["0:0:29.18.0.10", "1:1:29.18.0.11"],
+      ["2:0:29.18.0.12", "3:1:29.18.0.13"],
+    ]);
+    expect(ids(2)).toEqual([
+      ["4:0:29.18.0.14", "5:1:29.18.0.15"],
+      ["6:0:29.18.0.16", "7:1:29.18.0.17"],
+    ]);
   });
   it("has one local table per instance plus the scheduler's, and NODE_PORTS prefill-then-decode", () => {
     expect(Object.keys(rankTableFiles(t)).sort()).toEqual([
@@ -115,11 +144,15 @@ describe("rankTableProblems catches defective tables (the rules the generator gu
     return { ...files, [g]: renderJson(x) };
   };
   it("NODE_PORTS not in global-table order", () => {
-    expect(rankTableProblems(t, "8089,8091,8088,8090", files)).toEqual([expect.stringContaining('NODE_PORTS "8089,8091,8088,8090" is not in the global table\'s order')]);
+    expect(rankTableProblems(t, "8089,8091,8088,8090", files)).toEqual([
+      expect.stringContaining('NODE_PORTS "8089,8091,8088,8090" is not in the global table\'s order'),
+    ]);
   });
   it("two schedulers", () => {
     const bad = edit((x) => x.server_group_list[0].server_list.push({ server_id: "10.0.0.19", server_ip: "10.0.0.19" }));
-    expect(rankTableProblems(t, tableOrderPorts(t), bad).join()).toMatch(/server_count 1 does not match its 2 server\(s\).*exactly one scheduler/);
+    expect(rankTableProblems(t, tableOrderPorts(t), bad).join()).toMatch(
+      /server_count 1 does not match its 2 server\(s\).*exactly one scheduler/,
+    );
   });
   it("groups out of order", () => {
     const bad = edit((x) => x.server_group_list.reverse());
@@ -147,7 +180,9 @@ describe("rankTableProblems catches defective tables (the rules the generator gu
   it("clashing ports on a host", () => {
     const clash: RankTopology = { ...t, decode: [{ ...t.decode[0], port: 8088 }, t.decode[1]] };
     expect(rankTableProblems(clash, tableOrderPorts(clash)).join()).toMatch(/ports on host 10.0.0.18 are not distinct/);
-    expect(rankTableProblems(t, tableOrderPorts(t), undefined, 8091).join()).toMatch(/ports on host 10.0.0.18 are not distinct: 8088,8090,8089,8091,8091/);
+    expect(rankTableProblems(t, tableOrderPorts(t), undefined, 8091).join()).toMatch(
+      /ports on host 10.0.0.18 are not distinct: 8088,8090,8089,8091,8091/,
+    );
   });
 });
 
@@ -165,14 +200,16 @@ describe("property: generated topologies keep the manual's invariants", () => {
   const runs = 300;
   it(`holds for ${runs} random inventory and mixed stacks`, () => {
     const rand = prng(20241213);
-    const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
     let valid = 0;
     for (let run = 0; run < runs; run++) {
       const nodeCount = 1 + Math.floor(rand() * 3);
-      const nodes = [NODE_18, NODE_19, { hostname: "npu-node-20", hostIP: "10.0.0.20", deviceIPs: NODE_18.deviceIPs }].slice(0, nodeCount).map((n, i) => ({
-        ...n,
-        deviceIPs: Object.fromEntries(Object.entries(n.deviceIPs).map(([id]) => [id, `29.${i}.0.${10 + Number(id)}`])),
-      }));
+      const nodes = [NODE_18, NODE_19, { hostname: "npu-node-20", hostIP: "10.0.0.20", deviceIPs: NODE_18.deviceIPs }]
+        .slice(0, nodeCount)
+        .map((n, i) => ({
+          ...n,
+          deviceIPs: Object.fromEntries(Object.entries(n.deviceIPs).map(([id]) => [id, `29.${i}.0.${10 + Number(id)}`])),
+        }));
       const tp = pick([1, 2, 4]);
       const deployments = Array.from({ length: 1 + Math.floor(rand() * 3) }, (_, d) => {
         const inventory = rand() < 0.75;
@@ -188,13 +225,16 @@ describe("property: generated topologies keep the manual's invariants", () => {
           decode: count(),
         };
       });
-      const demand = deployments.filter((d) => d.mode === "inventory").reduce((n, d) => n + tp * ((Array.isArray(d.prefill) ? 1 : d.prefill) + d.decode), 0);
+      const demand = deployments
+        .filter((d) => d.mode === "inventory")
+        .reduce((n, d) => n + tp * ((Array.isArray(d.prefill) ? 1 : d.prefill) + d.decode), 0);
       const result = validateStackConfig(inferenceRaw(deployments, nodes));
       const explicitPorts = deployments.filter((d) => Array.isArray(d.prefill)).map((d) => (d.prefill as any)[0].port);
       const portClash = new Set(explicitPorts).size !== explicitPorts.length;
       if (!result.ok) {
         // The only acceptable failures: not enough cards, or two explicit ports drawn equal.
-        for (const issue of result.issues) expect(issue.message, JSON.stringify(deployments)).toMatch(/automatic packing cannot fit|clashes with/);
+        for (const issue of result.issues)
+          expect(issue.message, JSON.stringify(deployments)).toMatch(/automatic packing cannot fit|clashes with/);
         expect(demand > nodeCount * 8 || portClash, JSON.stringify(result.issues)).toBe(true);
         continue;
       }
@@ -210,7 +250,8 @@ describe("property: generated topologies keep the manual's invariants", () => {
           if (x.node) portsPerHost.set(x.node.hostIP, [...(portsPerHost.get(x.node.hostIP) ?? []), x.port]);
           else anyHostPorts.push(x.port);
         }
-        if (d.scheduler.node) portsPerHost.set(d.scheduler.node.hostIP, [...(portsPerHost.get(d.scheduler.node.hostIP) ?? []), d.scheduler.port]);
+        if (d.scheduler.node)
+          portsPerHost.set(d.scheduler.node.hostIP, [...(portsPerHost.get(d.scheduler.node.hostIP) ?? []), d.scheduler.port]);
         else anyHostPorts.push(d.scheduler.port);
         const t = d.rankTopology;
         if (d.config.mode !== "inventory") {

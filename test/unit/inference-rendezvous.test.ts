@@ -14,15 +14,32 @@ import { ANNOTATION, py, rendezvousFixture, runWrapper, tmp, waitFor } from "./r
 function assembleAll(dep: ResolvedDeployment, instance?: string) {
   const f = rendezvousFixture(dep);
   const out = path.join(f.dir, "out");
-  const result = JSON.parse(py(["assemble", "--manifest", f.manifest, "--entries", f.entries, "--out", out, "--all", ...(instance ? ["--instance", instance] : [])]));
+  const result = JSON.parse(
+    py([
+      "assemble",
+      "--manifest",
+      f.manifest,
+      "--entries",
+      f.entries,
+      "--out",
+      out,
+      "--all",
+      ...(instance ? ["--instance", instance] : []),
+    ]),
+  );
   const files = Object.fromEntries(fs.readdirSync(out).map((n) => [n, fs.readFileSync(path.join(out, n), "utf8")]));
   return { result, files };
 }
 
-const resolve = (deployments: unknown[], nodes?: unknown[]) => resolveInference(validConfig({ inference: inferenceRaw(deployments, nodes).inference })).deployments;
+const resolve = (deployments: unknown[], nodes?: unknown[]) =>
+  resolveInference(validConfig({ inference: inferenceRaw(deployments, nodes).inference })).deployments;
 
 describe("assemble produces byte-identical tables to ranktable.ts", () => {
-  for (const [label, dep] of [["1p1d-tp2", MANUAL_1P1D], ["2p2d-tp2", MANUAL_2P2D], ["two hosts (merge)", TWO_HOSTS]] as const) {
+  for (const [label, dep] of [
+    ["1p1d-tp2", MANUAL_1P1D],
+    ["2p2d-tp2", MANUAL_2P2D],
+    ["two hosts (merge)", TWO_HOSTS],
+  ] as const) {
     it(label, () => {
       const [d] = resolve([dep]);
       const ts = rankTableFiles(d.rankTopology!);
@@ -38,7 +55,7 @@ describe("assemble produces byte-identical tables to ranktable.ts", () => {
 
   it("for generated topologies too (seeded), and points each instance at its own local table", () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let run = 0; run < 12; run++) {
       const tp = [1, 2, 4][Math.floor(rand() * 3)];
       const p = 1 + Math.floor(rand() * 2);
@@ -47,7 +64,20 @@ describe("assemble produces byte-identical tables to ranktable.ts", () => {
         { hostname: "a", hostIP: "10.1.0.1", deviceIPs: deviceIPs(1) },
         { hostname: "b", hostIP: "10.1.0.2", deviceIPs: deviceIPs(2) },
       ];
-      const [d] = resolve([{ name: "gen", mode: "inventory", model: "/mnt/sfs_turbo/m", servedModelName: "m", tensorParallelSize: tp, prefill: p, decode: dd }], nodes);
+      const [d] = resolve(
+        [
+          {
+            name: "gen",
+            mode: "inventory",
+            model: "/mnt/sfs_turbo/m",
+            servedModelName: "m",
+            tensorParallelSize: tp,
+            prefill: p,
+            decode: dd,
+          },
+        ],
+        nodes,
+      );
       const t: RankTopology = d.rankTopology!;
       const last = d.instances[d.instances.length - 1];
       const { result, files } = assembleAll(d, last.name);
@@ -60,7 +90,14 @@ describe("assemble produces byte-identical tables to ranktable.ts", () => {
 });
 
 describe("the restart rule (changed)", () => {
-  const entry = (over: Record<string, unknown> = {}) => ({ instance: "p0", server_ip: "10.0.0.1", devices: [{ device_id: "0", device_ip: "29.0.0.1" }], pod_uid: "u1", manifest_digest: "m1", ...over });
+  const entry = (over: Record<string, unknown> = {}) => ({
+    instance: "p0",
+    server_ip: "10.0.0.1",
+    devices: [{ device_id: "0", device_ip: "29.0.0.1" }],
+    pod_uid: "u1",
+    manifest_digest: "m1",
+    ...over,
+  });
   const diff = (a: object, b: object) => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, "old.json"), JSON.stringify(a));
@@ -93,14 +130,41 @@ describe("run (device-plugin mode, end to end with a fake server)", () => {
     const seen = path.join(f.dir, "server-env");
     const server = `import os,time; open(${JSON.stringify(seen)},'w').write(os.environ['GLOBAL_RANK_TABLE_FILE_PATH']+'|'+os.environ['RANK_TABLE_FILE_PATH']); time.sleep(60)`;
     const w = runWrapper(
-      ["run", "--manifest", f.manifest, "--instance", prefill.name, "--dir", f.entries, "--out", out, "--annotations", annotations, "--annotation-key", ANNOTATION, "--poll", "0.1", "--", "python3", "-c", server],
+      [
+        "run",
+        "--manifest",
+        f.manifest,
+        "--instance",
+        prefill.name,
+        "--dir",
+        f.entries,
+        "--out",
+        out,
+        "--annotations",
+        annotations,
+        "--annotation-key",
+        ANNOTATION,
+        "--poll",
+        "0.1",
+        "--",
+        "python3",
+        "-c",
+        server,
+      ],
       { POD_UID: "uid-new" },
     );
     try {
       await new Promise((r) => setTimeout(r, 300));
       expect(fs.existsSync(path.join(f.entries, `${prefill.name}.json`))).toBe(false); // no annotation yet
       // The device plugin's annotation, in the downward API's key="quoted" format, cards out of order.
-      const value = JSON.stringify({ pod_name: "qwen-1p1d-prefill-0-x", server_id: "10.0.0.18", devices: [{ device_id: "5", device_ip: "29.18.0.15" }, { device_id: "4", device_ip: "29.18.0.14" }] });
+      const value = JSON.stringify({
+        pod_name: "qwen-1p1d-prefill-0-x",
+        server_id: "10.0.0.18",
+        devices: [
+          { device_id: "5", device_ip: "29.18.0.15" },
+          { device_id: "4", device_ip: "29.18.0.14" },
+        ],
+      });
       fs.writeFileSync(annotations, `kubernetes.io/config.seen=${JSON.stringify("2024")}\n${ANNOTATION}=${JSON.stringify(value)}\n`);
       await waitFor(() => fs.existsSync(seen) && fs.readFileSync(seen, "utf8").length > 0, "the server to start");
       const entry = JSON.parse(fs.readFileSync(path.join(f.entries, `${prefill.name}.json`), "utf8"));
@@ -114,7 +178,17 @@ describe("run (device-plugin mode, end to end with a fake server)", () => {
       // The decode instance's pod is recreated on other cards: the wrapper must stop the server and exit 75.
       const decodeFile = path.join(f.entries, `${d.instances[1].name}.json`);
       const decode = JSON.parse(fs.readFileSync(decodeFile, "utf8"));
-      fs.writeFileSync(decodeFile, JSON.stringify({ ...decode, pod_uid: "uid-recreated", devices: [{ device_id: "2", device_ip: "29.18.0.12" }, { device_id: "3", device_ip: "29.18.0.13" }] }));
+      fs.writeFileSync(
+        decodeFile,
+        JSON.stringify({
+          ...decode,
+          pod_uid: "uid-recreated",
+          devices: [
+            { device_id: "2", device_ip: "29.18.0.12" },
+            { device_id: "3", device_ip: "29.18.0.13" },
+          ],
+        }),
+      );
       expect(await w.exited).toBe(75);
       expect(w.log()).toMatch(/entries changed: qwen-1p1d-decode-0/);
     } finally {

@@ -48,7 +48,11 @@ describe("valid setups", () => {
 
 describe("names", () => {
   it("deployment names are unique", () => {
-    expectIssue(inferenceRaw([DEVICE_PLUGIN, DEVICE_PLUGIN]), `${D}[1].name`, /deployment name "qwen-dp" is already used by entry \[0\]; deployment names must be unique/);
+    expectIssue(
+      inferenceRaw([DEVICE_PLUGIN, DEVICE_PLUGIN]),
+      `${D}[1].name`,
+      /deployment name "qwen-dp" is already used by entry \[0\]; deployment names must be unique/,
+    );
   });
   it("the Service name (the deployment name) must be an RFC 1035 label", () => {
     expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, name: "9qwen" }]), `${D}[0].name`, /must start with a lower-case letter.*RFC 1035/);
@@ -60,18 +64,38 @@ describe("names", () => {
 
 describe("storage and paths", () => {
   it("needs an SFS Turbo volume", () => {
-    expectIssue({ ...inferenceRaw([DEVICE_PLUGIN]), storage: { volumes: [] }, training: { jobs: [] } }, `${D}[0].volume`, /add one under storage.volumes/);
+    expectIssue(
+      { ...inferenceRaw([DEVICE_PLUGIN]), storage: { volumes: [] }, training: { jobs: [] } },
+      `${D}[0].volume`,
+      /add one under storage.volumes/,
+    );
   });
   it("the named volume must exist", () => {
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, volume: "nope" }]), `${D}[0].volume`, /refers to volume "nope", which is not in storage.volumes/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, volume: "nope" }]),
+      `${D}[0].volume`,
+      /refers to volume "nope", which is not in storage.volumes/,
+    );
   });
   it("the model must lie under the mount path", () => {
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, model: "/data/qwen" }]), `${D}[0].model`, /must lie under the volume's mount path \/mnt\/sfs_turbo/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, model: "/data/qwen" }]),
+      `${D}[0].model`,
+      /must lie under the volume's mount path \/mnt\/sfs_turbo/,
+    );
     expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, model: "/mnt/sfs_turbo_x/q" }]), `${D}[0].model`, /must lie under/);
   });
   it("the work dir must not be /home/ma-user or below", () => {
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, workDir: "/home/ma-user/work" }]), `${D}[0].workDir`, /must not be \/home\/ma-user or below it/);
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, mountPath: "/home/ma-user", model: "/home/ma-user/m" }]), `${D}[0].mountPath`, /must not be \/home\/ma-user/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, workDir: "/home/ma-user/work" }]),
+      `${D}[0].workDir`,
+      /must not be \/home\/ma-user or below it/,
+    );
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, mountPath: "/home/ma-user", model: "/home/ma-user/m" }]),
+      `${D}[0].mountPath`,
+      /must not be \/home\/ma-user/,
+    );
   });
   it("the work dir must be on the shared volume", () => {
     expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, workDir: "/tmp/work" }]), `${D}[0].workDir`, /must lie under mountPath \/mnt\/sfs_turbo/);
@@ -80,20 +104,42 @@ describe("storage and paths", () => {
 
 describe("vLLM arguments", () => {
   it("maxNumBatchedTokens ≥ maxModelLen, unless chunked prefill", () => {
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, vllm: { maxModelLen: 8192 } }]), `${D}[0].vllm.maxNumBatchedTokens`, /is 4096 but must be ≥ maxModelLen \(8192\) unless enableChunkedPrefill/);
-    expect(validateStackConfig(inferenceRaw([{ ...DEVICE_PLUGIN, vllm: { maxModelLen: 8192, enableChunkedPrefill: true } }])).ok).toBe(true);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, vllm: { maxModelLen: 8192 } }]),
+      `${D}[0].vllm.maxNumBatchedTokens`,
+      /is 4096 but must be ≥ maxModelLen \(8192\) unless enableChunkedPrefill/,
+    );
+    expect(validateStackConfig(inferenceRaw([{ ...DEVICE_PLUGIN, vllm: { maxModelLen: 8192, enableChunkedPrefill: true } }])).ok).toBe(
+      true,
+    );
   });
   it("maxNumBatchedTokens ≥ maxNumSeqs", () => {
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, vllm: { maxModelLen: 128, maxNumBatchedTokens: 128, maxNumSeqs: 256 } }]), `${D}[0].vllm.maxNumBatchedTokens`, /must be ≥ maxNumSeqs \(256\)/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, vllm: { maxModelLen: 128, maxNumBatchedTokens: 128, maxNumSeqs: 256 } }]),
+      `${D}[0].vllm.maxNumBatchedTokens`,
+      /must be ≥ maxNumSeqs \(256\)/,
+    );
   });
   it("ports are 1024-65535", () => {
     expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, prefill: [{ port: 80 }] }]), `${D}[0].prefill[0].port`, /must be 1024-65535/);
     expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, scheduler: { port: 70000 } }]), `${D}[0].scheduler.port`, /must be 1024-65535/);
   });
   it("resources: request ≤ limit; env names valid", () => {
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, resources: { cpu: { request: "64", limit: "32" } } }]), `${D}[0].resources.cpu`, /request 64 exceeds limit 32/);
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, scheduler: { resources: { memory: { request: "64Gi", limit: "1Gi" } } } }]), `${D}[0].scheduler.resources.memory`, /exceeds limit/);
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, env: { "BAD-NAME": "1" } }]), `${D}[0].env.BAD-NAME`, /not a valid environment variable name/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, resources: { cpu: { request: "64", limit: "32" } } }]),
+      `${D}[0].resources.cpu`,
+      /request 64 exceeds limit 32/,
+    );
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, scheduler: { resources: { memory: { request: "64Gi", limit: "1Gi" } } } }]),
+      `${D}[0].scheduler.resources.memory`,
+      /exceeds limit/,
+    );
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, env: { "BAD-NAME": "1" } }]),
+      `${D}[0].env.BAD-NAME`,
+      /not a valid environment variable name/,
+    );
   });
   it("tensorParallelSize fits on one node", () => {
     expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, tensorParallelSize: 16 }]), `${D}[0].tensorParallelSize`, /accelerator.npusPerNode = 8/);
@@ -102,8 +148,15 @@ describe("vLLM arguments", () => {
 
 describe("ports", () => {
   it("instances on one host need distinct ports", () => {
-    const d = dep({ prefill: [{ node: "npu-node-18", devices: [4, 5], port: 8100 }], decode: [{ node: "npu-node-18", devices: [6, 7], port: 8100 }] });
-    expectIssue(inferenceRaw([d]), `${D}[0].decode[0].port`, /port 8100 of qwen-1p1d-decode-0 clashes with qwen-1p1d-prefill-0 on host "npu-node-18"/);
+    const d = dep({
+      prefill: [{ node: "npu-node-18", devices: [4, 5], port: 8100 }],
+      decode: [{ node: "npu-node-18", devices: [6, 7], port: 8100 }],
+    });
+    expectIssue(
+      inferenceRaw([d]),
+      `${D}[0].decode[0].port`,
+      /port 8100 of qwen-1p1d-decode-0 clashes with qwen-1p1d-prefill-0 on host "npu-node-18"/,
+    );
   });
   it("instance ports must not clash with the scheduler's", () => {
     const d = dep({ prefill: [{ node: "npu-node-18", devices: [4, 5], port: 9000 }], scheduler: { port: 9000 } });
@@ -115,7 +168,12 @@ describe("ports", () => {
     expectIssue(inferenceRaw([a, b]), `${D}[1].prefill[0].port`, /clashes with qwen-1p1d-prefill-0 on a host both may run on/);
   });
   it("auto-assigns the lowest free ports per host, schedulers from 9000", () => {
-    const r = validateStackConfig(inferenceRaw([MANUAL_1P1D, { ...MANUAL_2P2D, prefill: [{ node: "npu-node-18", devices: [0, 1] }], decode: [{ node: "npu-node-18", devices: [2, 3] }] }]));
+    const r = validateStackConfig(
+      inferenceRaw([
+        MANUAL_1P1D,
+        { ...MANUAL_2P2D, prefill: [{ node: "npu-node-18", devices: [0, 1] }], decode: [{ node: "npu-node-18", devices: [2, 3] }] },
+      ]),
+    );
     expect(r.ok).toBe(true);
   });
 });
@@ -123,10 +181,18 @@ describe("ports", () => {
 describe("NPU placement (inventory mode)", () => {
   it("no NPU is used by two instances", () => {
     const d = dep({ decode: [{ node: "npu-node-18", devices: [5, 6] }] });
-    expectIssue(inferenceRaw([d]), `${D}[0].decode[0].devices`, /NPU 5 on node "npu-node-18" is already used by qwen-1p1d-prefill-0: never bind two containers to the same NPU/);
+    expectIssue(
+      inferenceRaw([d]),
+      `${D}[0].decode[0].devices`,
+      /NPU 5 on node "npu-node-18" is already used by qwen-1p1d-prefill-0: never bind two containers to the same NPU/,
+    );
   });
   it("... also across deployments on the same node", () => {
-    expectIssue(inferenceRaw([MANUAL_1P1D, MANUAL_2P2D]), `${D}[1].decode[0].devices`, /NPU 4 on node "npu-node-18" is already used by qwen-1p1d-prefill-0/);
+    expectIssue(
+      inferenceRaw([MANUAL_1P1D, MANUAL_2P2D]),
+      `${D}[1].decode[0].devices`,
+      /NPU 4 on node "npu-node-18" is already used by qwen-1p1d-prefill-0/,
+    );
   });
   it("devices must exist on the node (accelerator.npusPerNode)", () => {
     const d = dep({ prefill: [{ node: "npu-node-18", devices: [8, 9] }] });
@@ -134,7 +200,11 @@ describe("NPU placement (inventory mode)", () => {
   });
   it("an instance uses exactly tensorParallelSize devices (so prefill and decode TP are equal)", () => {
     const d = dep({ decode: [{ node: "npu-node-18", devices: [6] }] });
-    expectIssue(inferenceRaw([d]), `${D}[0].decode[0].devices`, /lists 1 device\(s\) but tensorParallelSize is 2.*prefill and decode TP must be equal/);
+    expectIssue(
+      inferenceRaw([d]),
+      `${D}[0].decode[0].devices`,
+      /lists 1 device\(s\) but tensorParallelSize is 2.*prefill and decode TP must be equal/,
+    );
   });
   it("referenced nodes must be in inference.nodes", () => {
     const d = dep({ decode: [{ node: "ghost", devices: [6, 7] }] });
@@ -143,24 +213,44 @@ describe("NPU placement (inventory mode)", () => {
   });
   it("used devices need a device IP", () => {
     const node = { ...NODE_18, deviceIPs: deviceIPs(18, [4, 5, 6]) };
-    expectIssue(inferenceRaw([MANUAL_1P1D], [node]), `${D}[0].decode[0].devices`, /device 7 has no device IP in inference.nodes "npu-node-18".deviceIPs \(read it with hccn_tool -i 7 -ip -g\)/);
+    expectIssue(
+      inferenceRaw([MANUAL_1P1D], [node]),
+      `${D}[0].decode[0].devices`,
+      /device 7 has no device IP in inference.nodes "npu-node-18".deviceIPs \(read it with hccn_tool -i 7 -ip -g\)/,
+    );
   });
   it("devices need a node", () => {
     expectIssue(inferenceRaw([dep({ decode: [{ devices: [6, 7] }] })]), `${D}[0].decode[0].node`, /is required with devices/);
   });
   it("automatic packing must fit", () => {
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, mode: "inventory", prefill: 5, decode: 4 }]), `${D}[0].decode`, /automatic packing cannot fit qwen-dp-decode-3: any node of inference.nodes has no 2 contiguous free NPUs/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, mode: "inventory", prefill: 5, decode: 4 }]),
+      `${D}[0].decode`,
+      /automatic packing cannot fit qwen-dp-decode-3: any node of inference.nodes has no 2 contiguous free NPUs/,
+    );
     expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, mode: "inventory" }], []), `${D}[0].prefill`, /inference.nodes \(it is empty\)/);
   });
   it("placement keys are only for inventory mode", () => {
-    const issues = expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, prefill: [{ node: "npu-node-18", devices: [0, 1] }] }]), `${D}[0].prefill[0].node`, /only used in inventory mode/);
+    const issues = expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, prefill: [{ node: "npu-node-18", devices: [0, 1] }] }]),
+      `${D}[0].prefill[0].node`,
+      /only used in inventory mode/,
+    );
     expect(issues).toContainEqual({ path: `${D}[0].prefill[0].devices`, message: expect.stringMatching(/only used in inventory mode/) });
-    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, scheduler: { node: "npu-node-18" } }]), `${D}[0].scheduler.node`, /only used in inventory mode/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, scheduler: { node: "npu-node-18" } }]),
+      `${D}[0].scheduler.node`,
+      /only used in inventory mode/,
+    );
   });
   it("local tables must correspond one-to-one with the global table (file names must not collide)", () => {
     // devices 1,10 and 11,0 both give local_ranktable_<ip>_110.json
     const node = { ...NODE_18, deviceIPs: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [String(i), `29.18.1.${i}`])) };
-    const raw = inferenceRaw([dep({ prefill: [{ node: "npu-node-18", devices: [1, 10] }], decode: [{ node: "npu-node-18", devices: [11, 0] }] })], [node], { accelerator: { npusPerNode: 16 } });
+    const raw = inferenceRaw(
+      [dep({ prefill: [{ node: "npu-node-18", devices: [1, 10] }], decode: [{ node: "npu-node-18", devices: [11, 0] }] })],
+      [node],
+      { accelerator: { npusPerNode: 16 } },
+    );
     expectIssue(raw, `${D}[0]`, /rank tables: local tables \(1\) do not correspond one-to-one/);
   });
 });
@@ -169,9 +259,15 @@ describe("inference.nodes", () => {
   it("hostnames and host IPs are unique, device IPs distinct and within npusPerNode", () => {
     const raw = inferenceRaw([], [NODE_18, { ...NODE_18, deviceIPs: { "9": "29.9.9.9", "0": "29.18.0.10" } }]);
     const issues = expectIssue(raw, "inference.nodes[1].hostname", /hostname "npu-node-18" is already used by entry \[0\]/);
-    expect(issues).toContainEqual({ path: "inference.nodes[1].hostIP", message: expect.stringMatching(/host IP 10.0.0.18 is already used/) });
+    expect(issues).toContainEqual({
+      path: "inference.nodes[1].hostIP",
+      message: expect.stringMatching(/host IP 10.0.0.18 is already used/),
+    });
     expect(issues).toContainEqual({ path: "inference.nodes[1].deviceIPs.9", message: expect.stringMatching(/device 9 does not exist/) });
-    expect(issues).toContainEqual({ path: "inference.nodes[1].deviceIPs.0", message: expect.stringMatching(/device IP 29.18.0.10 is also given for npu-node-18\/0/) });
+    expect(issues).toContainEqual({
+      path: "inference.nodes[1].deviceIPs.0",
+      message: expect.stringMatching(/device IP 29.18.0.10 is also given for npu-node-18\/0/),
+    });
   });
   it("rejects malformed IPs and device ids in the schema", () => {
     const issues = issuesOf(inferenceRaw([], [{ hostname: "n", hostIP: "10.0.0", deviceIPs: { x: "1.2.3.4" } }]));

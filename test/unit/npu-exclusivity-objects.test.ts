@@ -12,10 +12,24 @@ import { DEVICE_PLUGIN, inferenceRaw, MANUAL_1P1D, MANUAL_2P2D, NODE_18 } from "
 
 describe("the NPU ledger", () => {
   it("names the owning instance of every card, per node, across deployments", () => {
-    const config = validConfig({ inference: inferenceRaw([MANUAL_2P2D, { ...MANUAL_1P1D, prefill: [{ node: "npu-node-19", devices: [4, 5] }], decode: [{ node: "npu-node-19", devices: [6, 7] }] }]).inference });
+    const config = validConfig({
+      inference: inferenceRaw([
+        MANUAL_2P2D,
+        { ...MANUAL_1P1D, prefill: [{ node: "npu-node-19", devices: [4, 5] }], decode: [{ node: "npu-node-19", devices: [6, 7] }] },
+      ]).inference,
+    });
     const deployments = resolveInference(config).deployments;
     expect(npuLedgerOf(deployments)).toEqual({
-      "npu-node-18": { 0: "qwen-2p2d-prefill-0", 1: "qwen-2p2d-prefill-0", 2: "qwen-2p2d-prefill-1", 3: "qwen-2p2d-prefill-1", 4: "qwen-2p2d-decode-0", 5: "qwen-2p2d-decode-0", 6: "qwen-2p2d-decode-1", 7: "qwen-2p2d-decode-1" },
+      "npu-node-18": {
+        0: "qwen-2p2d-prefill-0",
+        1: "qwen-2p2d-prefill-0",
+        2: "qwen-2p2d-prefill-1",
+        3: "qwen-2p2d-prefill-1",
+        4: "qwen-2p2d-decode-0",
+        5: "qwen-2p2d-decode-0",
+        6: "qwen-2p2d-decode-1",
+        7: "qwen-2p2d-decode-1",
+      },
       "npu-node-19": { 4: "qwen-1p1d-prefill-0", 5: "qwen-1p1d-prefill-0", 6: "qwen-1p1d-decode-0", 7: "qwen-1p1d-decode-0" },
     });
     expect(JSON.parse(npuLedgerFile(deployments)).version).toBe(1);
@@ -87,7 +101,14 @@ describe("the stack's other NPU pods", () => {
   });
   it("a training job without inventory nodes is the manual's template (no node affinity)", () => {
     const config = validConfig();
-    const job = buildVolcanoJob({ job: config.training.jobs[0], namespace: "ai", accelerator: config.accelerator, image: "i", imagePullPolicy: "IfNotPresent", claimName: "c" }) as any;
+    const job = buildVolcanoJob({
+      job: config.training.jobs[0],
+      namespace: "ai",
+      accelerator: config.accelerator,
+      image: "i",
+      imagePullPolicy: "IfNotPresent",
+      claimName: "c",
+    }) as any;
     expect(job.spec.tasks[0].template.spec.affinity.nodeAffinity).toBeUndefined();
     expect(job.spec.tasks[0].template.spec.tolerations).toBeUndefined();
   });
@@ -101,14 +122,31 @@ describe("tolerations are validated as Kubernetes validates them", () => {
   it("rejects a value with Exists, a missing key without Exists, tolerationSeconds without NoExecute, unknown effects", () => {
     const issues = issuesOf(
       inferenceRaw([MANUAL_1P1D], [NODE_18], {
-        accelerator: { tolerations: [{ key: "a", operator: "Exists", value: "x" }, { operator: "Equal", value: "y" }] },
+        accelerator: {
+          tolerations: [
+            { key: "a", operator: "Exists", value: "x" },
+            { operator: "Equal", value: "y" },
+          ],
+        },
       }),
     );
     const paths = issues.map((i) => i.path);
     expect(paths).toContain("accelerator.tolerations[0].value");
     expect(paths).toContain("accelerator.tolerations[1].operator");
-    const more = issuesOf({ ...inferenceRaw([MANUAL_1P1D], [NODE_18]), inference: { nodes: [NODE_18], deployments: [MANUAL_1P1D], inventoryTolerations: [{ key: "a", tolerationSeconds: 5 }, { key: "b", effect: "NoRun" }] } });
-    expect(more.map((i) => i.path)).toEqual(expect.arrayContaining(["inference.inventoryTolerations[0].tolerationSeconds", "inference.inventoryTolerations[1].effect"]));
+    const more = issuesOf({
+      ...inferenceRaw([MANUAL_1P1D], [NODE_18]),
+      inference: {
+        nodes: [NODE_18],
+        deployments: [MANUAL_1P1D],
+        inventoryTolerations: [
+          { key: "a", tolerationSeconds: 5 },
+          { key: "b", effect: "NoRun" },
+        ],
+      },
+    });
+    expect(more.map((i) => i.path)).toEqual(
+      expect.arrayContaining(["inference.inventoryTolerations[0].tolerationSeconds", "inference.inventoryTolerations[1].effect"]),
+    );
   });
 });
 
@@ -116,7 +154,12 @@ describe("stackIdOf", () => {
   it("is readable, stable, and differs between stacks, projects and organizations", () => {
     expect(stackIdOf("org", "ascend-stack", "prod")).toMatch(/^prod-[0-9a-f]{8}$/);
     expect(stackIdOf("org", "ascend-stack", "prod")).toBe(stackIdOf("org", "ascend-stack", "prod"));
-    const ids = new Set([stackIdOf("org", "ascend-stack", "prod"), stackIdOf("org", "other", "prod"), stackIdOf("org2", "ascend-stack", "prod"), stackIdOf("org", "ascend-stack", "dev")]);
+    const ids = new Set([
+      stackIdOf("org", "ascend-stack", "prod"),
+      stackIdOf("org", "other", "prod"),
+      stackIdOf("org2", "ascend-stack", "prod"),
+      stackIdOf("org", "ascend-stack", "dev"),
+    ]);
     expect(ids.size).toBe(4);
     expect(stackIdOf("o", "p", "My_Cluster/Prod!")).toMatch(/^my-cluster-prod-[0-9a-f]{8}$/);
   });

@@ -20,8 +20,11 @@ const N19 = node(NODE_19.hostname);
 const NODE_20 = { hostname: "npu-node-20", hostIP: "10.0.0.20", deviceIPs: deviceIPs(20) };
 
 type Raw = Record<string, unknown>;
-const training = (...npus: number[]) => ({ training: { jobs: npus.map((n, i) => ({ name: `train-${i}`, command: "sh run.sh", npus: n })) } });
-const stack = (deployments: unknown[], nodes: unknown[] = [NODE_18, NODE_19], patch: Raw = training()) => inferenceRaw(deployments, nodes, patch);
+const training = (...npus: number[]) => ({
+  training: { jobs: npus.map((n, i) => ({ name: `train-${i}`, command: "sh run.sh", npus: n })) },
+});
+const stack = (deployments: unknown[], nodes: unknown[] = [NODE_18, NODE_19], patch: Raw = training()) =>
+  inferenceRaw(deployments, nodes, patch);
 const auto = (name: string, prefill = 1, decode = 1) => ({ ...MANUAL_1P1D, name, prefill, decode });
 
 interface Run {
@@ -62,7 +65,9 @@ describe("(a) inventory 1p1d (cards 4,5 / 6,7) and a training job with npus: 4",
   it("stays Pending when the inventory node is the only accelerator node (never shares its cards)", () =>
     expectSafeAndLive({ nodes: [N18], configs: [config] }, (c) => expect(podsOn(c, "train-0").map((p) => p.phase)).toEqual(["pending"])));
   it("lands on the plain node when there is one", () =>
-    expectSafeAndLive({ nodes: [N18, PLAIN], configs: [config] }, (c) => expect(podsOn(c, "train-0").map((p) => p.node)).toEqual([PLAIN.hostname])));
+    expectSafeAndLive({ nodes: [N18, PLAIN], configs: [config] }, (c) =>
+      expect(podsOn(c, "train-0").map((p) => p.node)).toEqual([PLAIN.hostname]),
+    ));
   it("also when the job is added to a running inference stack", () =>
     expectSafeAndLive({ nodes: [N18], configs: [stack([MANUAL_1P1D], [NODE_18]), config] }));
 });
@@ -71,10 +76,16 @@ describe("(b) inventory next to a device-plugin deployment", () => {
   const dp = (decode: number) => ({ ...MANUAL_1P1D, name: "qwen-dp", mode: "device-plugin", prefill: 2, decode });
   it("keeps the device-plugin pods on the plain node, also when one is added", () =>
     expectSafeAndLive({ nodes: [N18, PLAIN], configs: [stack([MANUAL_1P1D, dp(1)]), stack([MANUAL_1P1D, dp(2)])] }, (c) =>
-      expect(new Set(c.pods.filter((p) => p.owner.startsWith("qwen-dp") && p.phase === "running").map((p) => p.node))).toEqual(new Set([PLAIN.hostname]))));
+      expect(new Set(c.pods.filter((p) => p.owner.startsWith("qwen-dp") && p.phase === "running").map((p) => p.node))).toEqual(
+        new Set([PLAIN.hostname]),
+      ),
+    ));
   it("moves device-plugin pods off a node that joins inference.nodes before an instance starts there", () => {
     const moved = { ...MANUAL_1P1D, decode: [{ node: "npu-node-19", devices: [0, 1] }] };
-    expectSafeAndLive({ nodes: [N18, N19, PLAIN], configs: [stack([MANUAL_1P1D, dp(1)], [NODE_18]), stack([moved, dp(1)], [NODE_18, NODE_19])] });
+    expectSafeAndLive({
+      nodes: [N18, N19, PLAIN],
+      configs: [stack([MANUAL_1P1D, dp(1)], [NODE_18]), stack([moved, dp(1)], [NODE_18, NODE_19])],
+    });
   });
 });
 
@@ -82,20 +93,29 @@ const SWAPPED = { ...MANUAL_1P1D, prefill: [{ node: "npu-node-18", devices: [6, 
 
 describe("(c) prefill and decode swap cards", () => {
   it("hands each card over only after its previous owner stopped", () =>
-    expectSafeAndLive({ nodes: [N18, PLAIN], configs: [stack([MANUAL_1P1D], [NODE_18], training(4)), stack([SWAPPED], [NODE_18], training(4))] }));
+    expectSafeAndLive({
+      nodes: [N18, PLAIN],
+      configs: [stack([MANUAL_1P1D], [NODE_18], training(4)), stack([SWAPPED], [NODE_18], training(4))],
+    }));
 });
 
 describe("(d) an instance moves to another inventory node", () => {
   const moved = { ...MANUAL_1P1D, decode: [{ node: "npu-node-19", devices: [0, 1] }] };
   it("reserves the new node before the instance starts there", () =>
-    expectSafeAndLive({ nodes: [N18, N19, PLAIN], configs: [stack([MANUAL_1P1D], undefined, training(8)), stack([moved], undefined, training(8))] }));
+    expectSafeAndLive({
+      nodes: [N18, N19, PLAIN],
+      configs: [stack([MANUAL_1P1D], undefined, training(8)), stack([moved], undefined, training(8))],
+    }));
 });
 
 describe("(e) an added instance re-packs automatic placement", () => {
   const before = stack([auto("one"), auto("two")]);
   const after = stack([auto("one", 2), auto("two")]);
   it("moves later instances' cards (two-decode-0 to the second node) without two owners at once", () => {
-    const cards = (raw: Raw) => planOf(raw).filter((r) => r.key.startsWith("two-")).map((r) => r.pods[0].inv);
+    const cards = (raw: Raw) =>
+      planOf(raw)
+        .filter((r) => r.key.startsWith("two-"))
+        .map((r) => r.pods[0].inv);
     expect(cards(after)).not.toEqual(cards(before)); // the scenario really re-packs
     expectSafeAndLive({ nodes: [N18, N19, PLAIN], configs: [before, after] });
   });
@@ -110,24 +130,49 @@ describe("(f) an inference node is replaced by a new hostname", () => {
 });
 
 describe("(g) an instance is removed while another takes its cards", () => {
-  const A = { ...MANUAL_1P1D, decode: [{ node: "npu-node-18", devices: [6, 7] }, { node: "npu-node-18", devices: [0, 1] }] };
+  const A = {
+    ...MANUAL_1P1D,
+    decode: [
+      { node: "npu-node-18", devices: [6, 7] },
+      { node: "npu-node-18", devices: [0, 1] },
+    ],
+  };
   const B = { ...MANUAL_1P1D, prefill: [{ node: "npu-node-18", devices: [0, 1] }] };
   const r: Run = { nodes: [N18], configs: [stack([A], [NODE_18]), stack([B], [NODE_18])] };
-  it("does not deadlock: the removed instance's pod (deleted only after the update) stops on the ledger change", () => expectSafeAndLive(r));
+  it("does not deadlock: the removed instance's pod (deleted only after the update) stops on the ledger change", () =>
+    expectSafeAndLive(r));
   it("negative control: without stopping on ownership loss, the update deadlocks", () =>
     expect(failingSeeds({ ...r, model: { stopOnLoss: false } }, "deadlock")).toHaveLength(SEEDS));
 });
 
 describe("(h) an image upgrade while another tool's NPU pod waits for cards", () => {
   // Not the stack's: only the accelerator nodeSelector, no anti-affinity; it wants a whole node.
-  const foreign: PodSpec[] = [{ role: "unit", template: { nodeSelector: ACCELERATOR, containers: [{ name: "other", resources: { requests: { "huawei.com/ascend-1980": "8" } } }] } }];
-  const upgrade = (patch: Raw): Run => ({ nodes: [N18], configs: [stack([MANUAL_1P1D], [NODE_18]), stack([MANUAL_1P1D], [NODE_18], { ...training(), ...patch })], foreign });
+  const foreign: PodSpec[] = [
+    {
+      role: "unit",
+      template: { nodeSelector: ACCELERATOR, containers: [{ name: "other", resources: { requests: { "huawei.com/ascend-1980": "8" } } }] },
+    },
+  ];
+  const upgrade = (patch: Raw): Run => ({
+    nodes: [N18],
+    configs: [stack([MANUAL_1P1D], [NODE_18]), stack([MANUAL_1P1D], [NODE_18], { ...training(), ...patch })],
+    foreign,
+  });
   const images = { images: { base: "swr.example.com/ascend/base:2" } };
   it("keeps the reservation pod (Pulumi ignores its image), so the node's units are never free", () => expectSafeAndLive(upgrade(images)));
   it("negative control: recreating the reservation on the new image frees the units while the instances still run", () =>
     expect(failingSeeds({ ...upgrade(images), protections: { ...PROTECTED, stableReservation: false } }).length).toBeGreaterThan(0));
   it("KNOWN HOLE: a change of inventoryTolerations still recreates the reservation (taint the inventory nodes so other pods stay off)", () =>
-    expect(failingSeeds(upgrade({ inference: { ...(stack([MANUAL_1P1D], [NODE_18]).inference as Raw), inventoryTolerations: [{ key: "inventory", operator: "Exists" }] } })).length).toBeGreaterThan(0));
+    expect(
+      failingSeeds(
+        upgrade({
+          inference: {
+            ...(stack([MANUAL_1P1D], [NODE_18]).inference as Raw),
+            inventoryTolerations: [{ key: "inventory", operator: "Exists" }],
+          },
+        }),
+      ).length,
+    ).toBeGreaterThan(0));
 });
 
 describe("(i) a deployment leaves inventory mode for device-plugin mode on the same node", () => {
@@ -149,7 +194,12 @@ describe("negative controls: with the protections off the model finds the violat
       }).length,
     ).toBeGreaterThan(0));
   it("(a) the code before issue 7 (no reservation, instances request tp units, no anti-affinity): the training job gets cards in use", () =>
-    expect(failingSeeds({ nodes: [N18], configs: [stack([MANUAL_1P1D], [NODE_18], training(4))], protections: OLD_CODE }).length).toBeGreaterThan(0));
+    expect(
+      failingSeeds({ nodes: [N18], configs: [stack([MANUAL_1P1D], [NODE_18], training(4))], protections: OLD_CODE }).length,
+    ).toBeGreaterThan(0));
   it("(c) without per-card locks: a new owner starts while the old one, its ledger view stale, still runs", () =>
-    expect(failingSeeds({ nodes: [N18], configs: [stack([MANUAL_1P1D], [NODE_18]), stack([SWAPPED], [NODE_18])], model: { locks: false } }).length).toBeGreaterThan(0));
+    expect(
+      failingSeeds({ nodes: [N18], configs: [stack([MANUAL_1P1D], [NODE_18]), stack([SWAPPED], [NODE_18])], model: { locks: false } })
+        .length,
+    ).toBeGreaterThan(0));
 });

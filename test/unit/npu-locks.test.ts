@@ -15,7 +15,22 @@ function instance(dir: string, owner: string, npus: string, tag = owner) {
   const started = path.join(dir, `started-${tag}`);
   const server = `import time; open(${JSON.stringify(started)},'w').close(); time.sleep(60)`;
   const args = ["run-static", "--npus", npus, "--npu-node", "npu-node-18", "--npu-owner", owner];
-  const w = runWrapper([...args, "--ledger", path.join(dir, "ledger.json"), "--lock-dir", path.join(dir, "locks"), "--poll", "0.05", "--", "python3", "-c", server], {});
+  const w = runWrapper(
+    [
+      ...args,
+      "--ledger",
+      path.join(dir, "ledger.json"),
+      "--lock-dir",
+      path.join(dir, "locks"),
+      "--poll",
+      "0.05",
+      "--",
+      "python3",
+      "-c",
+      server,
+    ],
+    {},
+  );
   let exitCode: number | undefined;
   void w.exited.then((c) => (exitCode = c));
   return { ...w, started: () => fs.existsSync(started), exitCode: () => exitCode };

@@ -90,7 +90,17 @@ export class Cluster {
 
   /** A new pod mounts the ledger as the kubelet's cache has it: any version written so far. */
   createPod(owner: string, gen: number, spec: PodSpec): Pod {
-    const pod: Pod = { id: this.nextId++, owner, gen, spec, phase: "pending", allocated: [], view: this.rand(this.ledgers.length), state: "ledger", locks: [] };
+    const pod: Pod = {
+      id: this.nextId++,
+      owner,
+      gen,
+      spec,
+      phase: "pending",
+      allocated: [],
+      view: this.rand(this.ledgers.length),
+      state: "ledger",
+      locks: [],
+    };
     this.pods.push(pod);
     return pod;
   }
@@ -152,7 +162,10 @@ export class Cluster {
             run: () => {
               const n = feasible[this.rand(feasible.length)];
               const index = this.nodes.indexOf(n);
-              const got = allocate({ index, ip: `10.0.0.${index}`, used: this.usedUnits(n.hostname), total: CARDS }, { metadata: { name: `${p.owner}-${p.id}` }, spec: p.spec.template });
+              const got = allocate(
+                { index, ip: `10.0.0.${index}`, used: this.usedUnits(n.hostname), total: CARDS },
+                { metadata: { name: `${p.owner}-${p.id}` }, spec: p.spec.template },
+              );
               p.allocated = (got?.devices ?? []).map((d) => Number(d.device_id));
               p.node = n.hostname;
               p.phase = "running";
@@ -160,7 +173,8 @@ export class Cluster {
           });
       }
       if (p.phase === "running" || p.phase === "terminating") {
-        if (p.view < this.ledgers.length - 1) out.push({ name: `ledger view ${p.owner}#${p.id}`, run: () => (p.view = this.ledgers.length - 1) });
+        if (p.view < this.ledgers.length - 1)
+          out.push({ name: `ledger view ${p.owner}#${p.id}`, run: () => (p.view = this.ledgers.length - 1) });
         if (p.phase === "terminating")
           out.push({ name: `terminated ${p.owner}#${p.id}`, run: () => (this.release(p), (p.phase = "gone")) });
         else if (p.spec.role === "inventory") {
@@ -190,7 +204,13 @@ export class Cluster {
   /** The exclusivity invariant: a description of the first card opened by two containers, or undefined. */
   violation(): string | undefined {
     for (const [card, ids] of this.usage())
-      if (ids.length > 1) return `card ${card} used by ${ids.map((id) => { const p = this.pods.find((q) => q.id === id)!; return `${p.owner}#${id}`; }).join(" and ")}`;
+      if (ids.length > 1)
+        return `card ${card} used by ${ids
+          .map((id) => {
+            const p = this.pods.find((q) => q.id === id)!;
+            return `${p.owner}#${id}`;
+          })
+          .join(" and ")}`;
     return undefined;
   }
 }

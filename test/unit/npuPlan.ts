@@ -70,37 +70,65 @@ export function planOf(raw: Record<string, unknown>, p: Protections = PROTECTED)
   if (problems.length) throw new Error(`invalid scenario topology: ${JSON.stringify(problems)}`);
   const acc = config.accelerator;
   const avoid = p.antiAffinity ? inventoryHostsOf(resolveInference(config).deployments, config.inference.nodes) : [];
-  const common = { namespace: config.cluster.namespace, accelerator: acc, imagePullPolicy: config.images.pullPolicy, claimName: "sfs-turbo", imagePullSecrets: [] };
+  const common = {
+    namespace: config.cluster.namespace,
+    accelerator: acc,
+    imagePullPolicy: config.images.pullPolicy,
+    claimName: "sfs-turbo",
+    imagePullSecrets: [],
+  };
   const out: Resource[] = [];
 
   // NpuExclusivity: the ledger, then one reservation per inventory node in use (stack.ts).
   const used = reservedNodesOf(deployments, config.inference.nodes);
-  if (used.length) out.push({ key: LEDGER_KEY, kind: "ledger", deps: [], spec: npuLedgerFile(deployments), pods: [], ledger: npuLedgerOf(deployments) });
+  if (used.length)
+    out.push({ key: LEDGER_KEY, kind: "ledger", deps: [], spec: npuLedgerFile(deployments), pods: [], ledger: npuLedgerOf(deployments) });
   const images = reservationImagesOf(deployments, config.images.base);
   const tolerations = [...acc.tolerations, ...config.inference.inventoryTolerations];
   for (const node of p.reservation ? used : []) {
     const o = buildNpuReservation({ ...common, hostname: node.hostname, image: images[node.hostname], tolerations }) as any;
-    out.push({ key: reservationKey(node.hostname), kind: "deployment", deps: [LEDGER_KEY], spec: diffed(o, p.stableReservation ? RESERVATION_IGNORE_CHANGES : []), pods: [{ role: "holder", template: o.spec.template.spec }] });
+    out.push({
+      key: reservationKey(node.hostname),
+      kind: "deployment",
+      deps: [LEDGER_KEY],
+      spec: diffed(o, p.stableReservation ? RESERVATION_IGNORE_CHANGES : []),
+      pods: [{ role: "holder", template: o.spec.template.spec }],
+    });
   }
   // Inventory instances depend on the NpuExclusivity component: its ledger and every reservation.
   const exclusivity = out.map((r) => r.key);
 
   for (const dep of deployments) {
     const d = dep.config;
-    const inputs: PdInputs = { ...common, deployment: dep, image: d.image ?? config.images.base, inventoryHosts: avoid, stackId: "s", inventoryTolerations: config.inference.inventoryTolerations };
+    const inputs: PdInputs = {
+      ...common,
+      deployment: dep,
+      image: d.image ?? config.images.base,
+      inventoryHosts: avoid,
+      stackId: "s",
+      inventoryTolerations: config.inference.inventoryTolerations,
+    };
     for (const x of dep.instances) {
       const o = buildInstanceDeployment(inputs, x) as any;
       const template = o.spec.template.spec;
       const c = template.containers[0];
       const inv = inventoryOf(c.command);
       if (inv && p.inventoryUnits) c.resources.requests[acc.resourceName] = String(d.tensorParallelSize);
-      out.push({ key: x.name, kind: "deployment", deps: inv ? exclusivity : [], spec: JSON.stringify(o), pods: [{ role: inv ? "inventory" : "unit", template, inv }] });
+      out.push({
+        key: x.name,
+        kind: "deployment",
+        deps: inv ? exclusivity : [],
+        spec: JSON.stringify(o),
+        pods: [{ role: inv ? "inventory" : "unit", template, inv }],
+      });
     }
   }
 
   for (const job of config.training.jobs) {
     const o = buildVolcanoJob({ ...common, job, image: job.image ?? config.images.base, avoidHosts: avoid }) as any;
-    const pods = o.spec.tasks.flatMap((t: any) => Array.from({ length: t.replicas }, (): PodSpec => ({ role: "unit", template: t.template.spec })));
+    const pods = o.spec.tasks.flatMap((t: any) =>
+      Array.from({ length: t.replicas }, (): PodSpec => ({ role: "unit", template: t.template.spec })),
+    );
     out.push({ key: job.name, kind: "job", deps: [], spec: JSON.stringify(o), pods, replaceOnChange: true });
   }
   return out;

@@ -44,7 +44,10 @@ export class Engine {
       return !o ? "create" : o.spec === r.spec ? "same" : r.replaceOnChange ? "replace" : "update";
     };
     const kept = new Set(to.map((r) => r.key));
-    this.steps = [...to.map((res) => ({ op: opOf(res), res, started: false, done: false })), ...from.filter((r) => !kept.has(r.key)).map((res) => ({ op: "delete" as Op, res, started: false, done: false }))];
+    this.steps = [
+      ...to.map((res) => ({ op: opOf(res), res, started: false, done: false })),
+      ...from.filter((r) => !kept.has(r.key)).map((res) => ({ op: "delete" as Op, res, started: false, done: false })),
+    ];
     this.old = from;
   }
 
@@ -99,14 +102,20 @@ export class Engine {
     for (const s of this.steps) {
       if (this.startable(s)) out.push({ name: `pulumi starts ${s.op} ${s.res.key}`, run: () => this.start(s) });
       else if (s.started && !s.done && this.completed(s))
-        out.push({ name: `pulumi completes ${s.op} ${s.res.key}`, run: () => (s.op === "replace" ? (this.apply(s.res), (s.done = true)) : (s.done = true)) });
+        out.push({
+          name: `pulumi completes ${s.op} ${s.res.key}`,
+          run: () => (s.op === "replace" ? (this.apply(s.res), (s.done = true)) : (s.done = true)),
+        });
     }
     // Controllers: a Deployment gets a pod once none is left (Recreate); a Job gets its pods once.
     for (const [key, o] of this.objects) {
       if (o.res.kind === "deployment" && this.cluster.podsOf(key).length === 0)
         out.push({ name: `deployment controller creates ${key} pod`, run: () => this.cluster.createPod(key, o.gen, o.res.pods[0]) });
       if (o.res.kind === "job" && !o.podsMade)
-        out.push({ name: `volcano creates ${key} pods`, run: () => ((o.podsMade = true), o.res.pods.forEach((p) => this.cluster.createPod(key, o.gen, p))) });
+        out.push({
+          name: `volcano creates ${key} pods`,
+          run: () => ((o.podsMade = true), o.res.pods.forEach((p) => this.cluster.createPod(key, o.gen, p))),
+        });
     }
     return out;
   }
@@ -146,7 +155,8 @@ export function simulate(cluster: Cluster, plans: Resource[][], foreign: PodSpec
       const v = cluster.violation();
       if (v) return { violation: `${v} after:\n  ${tail()}`, cluster, trace };
     }
-    if (!engine.finished() || trace.length >= bound) return { deadlock: `pulumi up #${i} stuck with ${engine.pendingSteps().join(", ")} after:\n  ${tail()}`, cluster, trace };
+    if (!engine.finished() || trace.length >= bound)
+      return { deadlock: `pulumi up #${i} stuck with ${engine.pendingSteps().join(", ")} after:\n  ${tail()}`, cluster, trace };
   }
   return { cluster, trace };
 }

@@ -30,7 +30,10 @@ beforeAll(async () => {
 describe("preview with a pending image build", () => {
   it("registers the Volcano Job with everything but the image known", async () => {
     const config = validConfig(
-      { registry: { server: "swr.example.com", username: "u" }, images: { build: { enabled: true, repository: "swr.example.com/org/train", tag: "v1" } } },
+      {
+        registry: { server: "swr.example.com", username: "u" },
+        images: { build: { enabled: true, repository: "swr.example.com/org/train", tag: "v1" } },
+      },
       { registryPassword: "secret" },
     );
     stackModule.deployStack(config, { registryPassword: pulumi.secret("pw") });

@@ -22,22 +22,61 @@ function startPrefill(annotation: object | string, hostIP = "10.0.0.18") {
   const started = path.join(f.dir, "started");
   const server = `import time; open(${JSON.stringify(started)},'a').write('x'); time.sleep(60)`;
   const w = runWrapper(
-    ["run", "--manifest", f.manifest, "--instance", prefill.name, "--dir", f.entries, "--out", path.join(f.dir, "out"), "--annotations", annotations, "--annotation-key", ANNOTATION, "--poll", "0.1", "--", "python3", "-c", server],
+    [
+      "run",
+      "--manifest",
+      f.manifest,
+      "--instance",
+      prefill.name,
+      "--dir",
+      f.entries,
+      "--out",
+      path.join(f.dir, "out"),
+      "--annotations",
+      annotations,
+      "--annotation-key",
+      ANNOTATION,
+      "--poll",
+      "0.1",
+      "--",
+      "python3",
+      "-c",
+      server,
+    ],
     { POD_UID: "uid-p", HOST_IP: hostIP },
   );
   return { ...w, f, d, starts: () => (fs.existsSync(started) ? fs.readFileSync(started, "utf8").length : 0) };
 }
 
-const GOOD = { pod_name: "p", server_id: "10.0.0.18", devices: [{ device_id: "4", device_ip: "29.18.0.14" }, { device_id: "5", device_ip: "29.18.0.15" }] };
+const GOOD = {
+  pod_name: "p",
+  server_id: "10.0.0.18",
+  devices: [
+    { device_id: "4", device_ip: "29.18.0.14" },
+    { device_id: "5", device_ip: "29.18.0.15" },
+  ],
+};
 
 describe("device annotation checks (exit 78, one message per cause)", () => {
   const cases: [string, object | string, RegExp][] = [
     ["not JSON", "{oops", /is not JSON/],
     ["no devices", { ...GOOD, devices: [] }, /lists no devices/],
-    ["a device without device_ip", { ...GOOD, devices: [{ device_id: "4", device_ip: "" }, GOOD.devices[1]] }, /device 4 has no device_ip \(its RoCE address\)/],
-    ["a device_ip that is not IPv4", { ...GOOD, devices: [{ device_id: "4", device_ip: "fe80::1" }, GOOD.devices[1]] }, /device 4 has device_ip 'fe80::1', not an IPv4 address/],
+    [
+      "a device without device_ip",
+      { ...GOOD, devices: [{ device_id: "4", device_ip: "" }, GOOD.devices[1]] },
+      /device 4 has no device_ip \(its RoCE address\)/,
+    ],
+    [
+      "a device_ip that is not IPv4",
+      { ...GOOD, devices: [{ device_id: "4", device_ip: "fe80::1" }, GOOD.devices[1]] },
+      /device 4 has device_ip 'fe80::1', not an IPv4 address/,
+    ],
     ["a card listed twice", { ...GOOD, devices: [GOOD.devices[0], GOOD.devices[0]] }, /lists device 4 twice/],
-    ["another number of cards than tensorParallelSize", { ...GOOD, devices: [GOOD.devices[0]] }, /lists 1 devices but the instance requested 2/],
+    [
+      "another number of cards than tensorParallelSize",
+      { ...GOOD, devices: [GOOD.devices[0]] },
+      /lists 1 devices but the instance requested 2/,
+    ],
     ["server_id other than the host IP", { ...GOOD, server_id: "10.0.0.99" }, /server_id 10.0.0.99 but this pod runs on host 10.0.0.18/],
   ];
   for (const [label, annotation, message] of cases)
@@ -69,7 +108,17 @@ describe("the restart rule at runtime", () => {
       expect(w.child.exitCode).toBeNull();
       expect(w.starts()).toBe(1);
       // Now it moves to other cards: this instance's global table changes, so it must restart.
-      fs.writeFileSync(decodeFile, JSON.stringify({ ...decode, pod_uid: "uid-moved", devices: [{ device_id: "2", device_ip: "29.18.0.12" }, { device_id: "3", device_ip: "29.18.0.13" }] }));
+      fs.writeFileSync(
+        decodeFile,
+        JSON.stringify({
+          ...decode,
+          pod_uid: "uid-moved",
+          devices: [
+            { device_id: "2", device_ip: "29.18.0.12" },
+            { device_id: "3", device_ip: "29.18.0.13" },
+          ],
+        }),
+      );
       expect(await w.exited).toBe(75);
       expect(w.log()).toMatch(/entries changed: qwen-1p1d-decode-0 \(this instance's rank tables differ\)/);
     } finally {

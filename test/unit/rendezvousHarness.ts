@@ -27,10 +27,15 @@ export function rendezvousFixture(dep: ResolvedDeployment) {
     );
   write(dep.scheduler.name, "scheduler", 0, dep.scheduler.node!.hostIP, []);
   for (const x of dep.instances)
-    write(x.name, x.role, x.index, x.node!.hostIP, x.devices!.map((id) => ({ device_id: String(id), device_ip: x.node!.deviceIPs[String(id)] })));
+    write(
+      x.name,
+      x.role,
+      x.index,
+      x.node!.hostIP,
+      x.devices!.map((id) => ({ device_id: String(id), device_ip: x.node!.deviceIPs[String(id)] })),
+    );
   return { dir, entries, manifest: path.join(dir, "manifest.json") };
 }
-
 
 export const SCRIPT = path.join(__dirname, "../../components/inference/rendezvous.py");
 
@@ -68,4 +73,3 @@ export async function waitFor(check: () => boolean, what: string, ms = 10_000) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

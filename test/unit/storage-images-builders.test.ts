@@ -13,34 +13,62 @@ describe("SFS Turbo static volume", () => {
       driver: "sfsturbo.csi.everest.io",
       fsType: "nfs",
       volumeHandle: "share-1",
-      volumeAttributes: { "everest.io/share-export-location": "192.168.0.169:/", "storage.kubernetes.io/csiProvisionerIdentity": "everest-csi-provisioner" },
+      volumeAttributes: {
+        "everest.io/share-export-location": "192.168.0.169:/",
+        "storage.kubernetes.io/csiProvisionerIdentity": "everest-csi-provisioner",
+      },
     });
-    expect(pv.spec).toMatchObject({ accessModes: ["ReadWriteMany"], persistentVolumeReclaimPolicy: "Retain", storageClassName: "csi-sfsturbo", capacity: { storage: "500Gi" } });
+    expect(pv.spec).toMatchObject({
+      accessModes: ["ReadWriteMany"],
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: "csi-sfsturbo",
+      capacity: { storage: "500Gi" },
+    });
     expect(pv.spec.mountOptions).toEqual(["vers=3", "nolock", "timeo=600", "hard"]);
   });
 
   it("claims exactly that PV", () => {
     expect(pvc.metadata).toMatchObject({ name: "sfs-turbo", namespace: "ml" });
-    expect(pvc.spec).toEqual({ accessModes: ["ReadWriteMany"], resources: { requests: { storage: "500Gi" } }, storageClassName: "csi-sfsturbo", volumeName: "sfs-turbo" });
+    expect(pvc.spec).toEqual({
+      accessModes: ["ReadWriteMany"],
+      resources: { requests: { storage: "500Gi" } },
+      storageClassName: "csi-sfsturbo",
+      volumeName: "sfs-turbo",
+    });
   });
 
   it("labels both with the recommended labels", () => {
-    for (const o of [pv, pvc]) expect(o.metadata.labels).toMatchObject({ "app.kubernetes.io/part-of": "ascend-stack", "app.kubernetes.io/instance": "sfs-turbo" });
+    for (const o of [pv, pvc])
+      expect(o.metadata.labels).toMatchObject({ "app.kubernetes.io/part-of": "ascend-stack", "app.kubernetes.io/instance": "sfs-turbo" });
   });
 });
 
 describe("SFS Turbo sub-path volume", () => {
   it("asks the sub-path StorageClass and does not block up on binding", () => {
-    const v = validConfig({ storage: { volumes: [{ name: "scratch", type: "subpath", storageClassName: "sfsturbo-subpath", claimName: "scratch-claim" }] }, training: { jobs: [] } }).storage.volumes[0] as any;
+    const v = validConfig({
+      storage: { volumes: [{ name: "scratch", type: "subpath", storageClassName: "sfsturbo-subpath", claimName: "scratch-claim" }] },
+      training: { jobs: [] },
+    }).storage.volumes[0] as any;
     const pvc: any = buildPersistentVolumeClaim(v, "default");
     expect(pvc.metadata.name).toBe("scratch-claim");
     expect(pvc.metadata.annotations["pulumi.com/skipAwait"]).toBe("true");
-    expect(pvc.spec).toEqual({ accessModes: ["ReadWriteMany"], resources: { requests: { storage: "100Gi" } }, storageClassName: "sfsturbo-subpath" });
+    expect(pvc.spec).toEqual({
+      accessModes: ["ReadWriteMany"],
+      resources: { requests: { storage: "100Gi" } },
+      storageClassName: "sfsturbo-subpath",
+    });
   });
 });
 
 describe("image pre-pull DaemonSet", () => {
-  const ds: any = buildPrePullDaemonSet({ name: "prepull", namespace: "default", images: ["a/b:1", "c/d:2"], nodeSelector: { "accelerator/huawei-npu": "ascend-1980" }, imagePullPolicy: "IfNotPresent", imagePullSecrets: ["swr"] });
+  const ds: any = buildPrePullDaemonSet({
+    name: "prepull",
+    namespace: "default",
+    images: ["a/b:1", "c/d:2"],
+    nodeSelector: { "accelerator/huawei-npu": "ascend-1980" },
+    imagePullPolicy: "IfNotPresent",
+    imagePullSecrets: ["swr"],
+  });
   const pod = ds.spec.template.spec;
 
   it("pulls every image on every accelerator node, one init container each", () => {
@@ -59,7 +87,9 @@ describe("image pre-pull DaemonSet", () => {
   });
 
   it("refuses an empty image list", () => {
-    expect(() => buildPrePullDaemonSet({ name: "p", namespace: "d", images: [], nodeSelector: {}, imagePullPolicy: "Always" })).toThrow(/no images/);
+    expect(() => buildPrePullDaemonSet({ name: "p", namespace: "d", images: [], nodeSelector: {}, imagePullPolicy: "Always" })).toThrow(
+      /no images/,
+    );
   });
 });
 

@@ -5,7 +5,14 @@ import { manualConfigMap, manualSingleNodeJob, manualTwoNodeJob, PLACEHOLDERS } 
 
 function inputs(jobPatch: Record<string, unknown> = {}): TrainingJobInputs {
   const c = validConfig({ training: { jobs: [{ name: "vcjob", command: PLACEHOLDERS.command, ...jobPatch }] } });
-  return { job: c.training.jobs[0], namespace: "default", accelerator: c.accelerator, image: PLACEHOLDERS.image_name, imagePullPolicy: "IfNotPresent", claimName: PLACEHOLDERS.pvc_name };
+  return {
+    job: c.training.jobs[0],
+    namespace: "default",
+    accelerator: c.accelerator,
+    image: PLACEHOLDERS.image_name,
+    imagePullPolicy: "IfNotPresent",
+    claimName: PLACEHOLDERS.pvc_name,
+  };
 }
 
 /**
@@ -50,7 +57,10 @@ describe("two-node job = the manual's two-node template, gang-schedulable", () =
   const job: any = buildVolcanoJob(inputs({ nodes: 2 }));
 
   it("has tasks main (1) and work (1) and minAvailable 2, not the manual's 1", () => {
-    expect(job.spec.tasks.map((t: any) => [t.name, t.replicas])).toEqual([["main", 1], ["work", 1]]);
+    expect(job.spec.tasks.map((t: any) => [t.name, t.replicas])).toEqual([
+      ["main", 1],
+      ["work", 1],
+    ]);
     expect(job.spec.minAvailable).toBe(2);
   });
 
@@ -66,8 +76,17 @@ describe("two-node job = the manual's two-node template, gang-schedulable", () =
   });
 
   it("gives torch_npu the master address from Volcano's svc hosts, node count, port and rank", () => {
-    const env = (task: number) => Object.fromEntries(job.spec.tasks[task].template.spec.containers[0].env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
-    expect(env(0)).toMatchObject({ MASTER_ADDR: "vcjob-main-0.vcjob.default.svc", MASTER_PORT: "29500", NNODES: "2", NPUS_PER_NODE: "8", NODE_RANK_OFFSET: "0" });
+    const env = (task: number) =>
+      Object.fromEntries(
+        job.spec.tasks[task].template.spec.containers[0].env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]),
+      );
+    expect(env(0)).toMatchObject({
+      MASTER_ADDR: "vcjob-main-0.vcjob.default.svc",
+      MASTER_PORT: "29500",
+      NNODES: "2",
+      NPUS_PER_NODE: "8",
+      NODE_RANK_OFFSET: "0",
+    });
     expect(env(1)).toMatchObject({ MASTER_ADDR: "vcjob-main-0.vcjob.default.svc", NODE_RANK_OFFSET: "1" });
     expect(job.spec.tasks[1].template.spec.containers[0].args[0]).toBe(
       `export NODE_RANK=$((\${VC_TASK_INDEX:-0} + \${NODE_RANK_OFFSET:-0})); ${PLACEHOLDERS.command}`,
@@ -76,14 +95,23 @@ describe("two-node job = the manual's two-node template, gang-schedulable", () =
 
   it("scales to N nodes with N-1 workers and overridable minAvailable", () => {
     const big: any = buildVolcanoJob(inputs({ nodes: 4, minAvailable: 1 }));
-    expect(big.spec.tasks.map((t: any) => [t.name, t.replicas, t.minAvailable])).toEqual([["main", 1, 1], ["work", 3, 3]]);
+    expect(big.spec.tasks.map((t: any) => [t.name, t.replicas, t.minAvailable])).toEqual([
+      ["main", 1, 1],
+      ["work", 3, 3],
+    ]);
     expect(big.spec.minAvailable).toBe(1);
   });
 });
 
 describe("troubleshooting knobs are typed options", () => {
   it("sets PYTORCH_NPU_ALLOC_CONF, HCCL timeouts and extra env", () => {
-    const job: any = buildVolcanoJob(inputs({ npuAllocConf: "expandable_segments:True", hccl: { connectTimeoutSeconds: 1800, execTimeoutSeconds: 3600 }, env: { FOO: "bar" } }));
+    const job: any = buildVolcanoJob(
+      inputs({
+        npuAllocConf: "expandable_segments:True",
+        hccl: { connectTimeoutSeconds: 1800, execTimeoutSeconds: 3600 },
+        env: { FOO: "bar" },
+      }),
+    );
     const env = job.spec.tasks[0].template.spec.containers[0].env.slice(3);
     expect(env).toEqual([
       { name: "PYTORCH_NPU_ALLOC_CONF", value: "expandable_segments:True" },

@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 
 const repo = path.resolve(__dirname, "../..");
 const run = (...files: string[]) =>
-  spawnSync(process.execPath, [path.join(repo, "node_modules/tsx/dist/cli.mjs"), path.join(repo, "scripts/validate.ts"), ...files], { encoding: "utf8" });
+  spawnSync(process.execPath, [path.join(repo, "node_modules/tsx/dist/cli.mjs"), path.join(repo, "scripts/validate.ts"), ...files], {
+    encoding: "utf8",
+  });
 
 describe("the validate command", () => {
   it("accepts every committed example stack", () => {
@@ -39,7 +41,7 @@ describe("the validate command", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("problem(s)");
     for (const line of [
-      "training.jobs[0].name: job name \"Job_1\"",
+      'training.jobs[0].name: job name "Job_1"',
       "training.jobs[0].npus: requests 16 NPUs",
       "training.jobs[0].volume: training jobs mount an SFS Turbo volume",
       "registryPassword: must be a secret",

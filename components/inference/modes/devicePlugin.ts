@@ -47,7 +47,11 @@ function rendezvousCommand(i: PdInputs, name: string, server: string[]): string[
 const identityEnv = () => [fieldEnv("POD_UID", "metadata.uid"), fieldEnv("HOST_IP", "status.hostIP")];
 
 /** Any accelerator node but the inventory's; tolerations of the accelerator. */
-const placementOf = (i: PdInputs) => ({ nodeSelector: i.accelerator.nodeSelector, ...avoidHosts(i.inventoryHosts), ...tolerationsOf(i, false) });
+const placementOf = (i: PdInputs) => ({
+  nodeSelector: i.accelerator.nodeSelector,
+  ...avoidHosts(i.inventoryHosts),
+  ...tolerationsOf(i, false),
+});
 
 export const devicePluginMode: ModeStrategy = {
   configMapData: (i) => ({ [MANIFEST_KEY]: JSON.stringify(rendezvousManifest(i.deployment), null, 2) + "\n" }),

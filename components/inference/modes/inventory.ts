@@ -38,7 +38,18 @@ function deviceVolumes(devices: number[]) {
 
 /** The instance's exclusivity arguments of rendezvous.py run-static: its node, name and cards. */
 function exclusivityArgs(x: ResolvedInstance): string[] {
-  return ["--npu-node", x.node!.hostname, "--npu-owner", x.name, "--npus", x.devices!.join(","), "--ledger", `${NPU_PATHS.ledgerDir}/${LEDGER_KEY}`, "--lock-dir", NPU_PATHS.lockDir];
+  return [
+    "--npu-node",
+    x.node!.hostname,
+    "--npu-owner",
+    x.name,
+    "--npus",
+    x.devices!.join(","),
+    "--ledger",
+    `${NPU_PATHS.ledgerDir}/${LEDGER_KEY}`,
+    "--lock-dir",
+    NPU_PATHS.lockDir,
+  ];
 }
 
 function exclusivityVolumes(i: PdInputs) {
