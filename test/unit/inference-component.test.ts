@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { readStackFile } from "../../components/config/stackFile";
 import { validateStackConfig } from "../../components/config/validate";
 import type { StackConfig } from "../../components/config/schema";
-import { installMocks, registered, settled, valueOf } from "./mocks";
+import { installMocks, nameOf, registered, settled, valueOf } from "./mocks";
 import { resolveInference } from "../../components/inference/topology";
 
 installMocks();
@@ -112,17 +112,18 @@ describe("deployInference on the examples stack", () => {
     expect(dp.endpoint).toBe(`qwen-dp.default.svc.cluster.local:${dp.topology.scheduler.port}`);
   });
 
-  it("orders the start: inventory scheduler after every instance; device-plugin scheduler with them", () => {
+  it("orders the start: inventory scheduler after every instance; device-plugin scheduler with them", async () => {
     const config = examples();
     const inv = component(config, 0);
-    const deps = (opts: Record<string, any>, name: string) => ((opts[name]?.dependsOn ?? []) as any[]).map((d) => d.__name).sort();
+    const deps = async (opts: Record<string, any>, name: string) =>
+      (await Promise.all(((opts[name]?.dependsOn ?? []) as import("@pulumi/pulumi").Resource[]).map(nameOf))).sort();
     // Inventory: the provider waits for each instance Deployment's readiness before the scheduler.
-    expect(deps(inv, "qwen-1p1d-scheduler")).toEqual(["qwen-1p1d-decode-0", "qwen-1p1d-prefill-0", "qwen-1p1d-ranktable"]);
-    expect(deps(inv, "qwen-1p1d-prefill-0")).toEqual(["qwen-1p1d-ranktable"]);
+    expect(await deps(inv, "qwen-1p1d-scheduler")).toEqual(["qwen-1p1d-decode-0", "qwen-1p1d-prefill-0", "qwen-1p1d-ranktable"]);
+    expect(await deps(inv, "qwen-1p1d-prefill-0")).toEqual(["qwen-1p1d-ranktable"]);
     // Device-plugin: every table holds the scheduler's address, so it starts with the instances
     // (its rendezvous waits for their ports); depending on them would deadlock.
     const dp = component(config, 2);
-    expect(deps(dp, "qwen-dp-scheduler")).toEqual(["qwen-dp-ranktable"]);
+    expect(await deps(dp, "qwen-dp-scheduler")).toEqual(["qwen-dp-ranktable"]);
     // The ConfigMap has a fixed name the pods mount: a replacement must delete first.
     expect(inv["qwen-1p1d-ranktable"].deleteBeforeReplace).toBe(true);
     expect(inv["qwen-1p1d-prefill-0"].customTimeouts).toMatchObject({ create: expect.any(String) });
