@@ -9,7 +9,7 @@ import { rankTableFiles, type RankTopology } from "../../components/inference/ra
 import { nodePortsOf, resolveInference, type ResolvedDeployment } from "../../components/inference/topology";
 import { validConfig } from "./helpers";
 import { deviceIPs, inferenceRaw, MANUAL_1P1D, MANUAL_2P2D, TWO_HOSTS } from "./fixtures/inference/configs";
-import { ANNOTATION, py, rendezvousFixture, runWrapper, tmp, waitFor } from "./rendezvousHarness";
+import { ANNOTATION, py, rendezvousFixture, runWrapper, tmp, waitFor, runArgs } from "./rendezvousHarness";
 
 function assembleAll(dep: ResolvedDeployment, instance?: string) {
   const f = rendezvousFixture(dep);
@@ -129,30 +129,7 @@ describe("run (device-plugin mode, end to end with a fake server)", () => {
     const out = path.join(f.dir, "tables");
     const seen = path.join(f.dir, "server-env");
     const server = `import os,time; open(${JSON.stringify(seen)},'w').write(os.environ['GLOBAL_RANK_TABLE_FILE_PATH']+'|'+os.environ['RANK_TABLE_FILE_PATH']); time.sleep(60)`;
-    const w = runWrapper(
-      [
-        "run",
-        "--manifest",
-        f.manifest,
-        "--instance",
-        prefill.name,
-        "--dir",
-        f.entries,
-        "--out",
-        out,
-        "--annotations",
-        annotations,
-        "--annotation-key",
-        ANNOTATION,
-        "--poll",
-        "0.1",
-        "--",
-        "python3",
-        "-c",
-        server,
-      ],
-      { POD_UID: "uid-new" },
-    );
+    const w = runWrapper(runArgs(f, prefill.name, out, annotations, server), { POD_UID: "uid-new" });
     try {
       await new Promise((r) => setTimeout(r, 300));
       expect(fs.existsSync(path.join(f.entries, `${prefill.name}.json`))).toBe(false); // no annotation yet

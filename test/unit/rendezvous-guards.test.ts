@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { resolveInference } from "../../components/inference/topology";
 import { inferenceRaw, MANUAL_1P1D } from "./fixtures/inference/configs";
 import { validConfig } from "./helpers";
-import { ANNOTATION, rendezvousFixture, runWrapper, waitFor } from "./rendezvousHarness";
+import { ANNOTATION, rendezvousFixture, runWrapper, waitFor, runArgs } from "./rendezvousHarness";
 
 const dep = () => resolveInference(validConfig({ inference: inferenceRaw([MANUAL_1P1D]).inference })).deployments[0];
 
@@ -21,30 +21,7 @@ function startPrefill(annotation: object | string, hostIP = "10.0.0.18") {
   fs.writeFileSync(annotations, `${ANNOTATION}=${JSON.stringify(value)}\n`);
   const started = path.join(f.dir, "started");
   const server = `import time; open(${JSON.stringify(started)},'a').write('x'); time.sleep(60)`;
-  const w = runWrapper(
-    [
-      "run",
-      "--manifest",
-      f.manifest,
-      "--instance",
-      prefill.name,
-      "--dir",
-      f.entries,
-      "--out",
-      path.join(f.dir, "out"),
-      "--annotations",
-      annotations,
-      "--annotation-key",
-      ANNOTATION,
-      "--poll",
-      "0.1",
-      "--",
-      "python3",
-      "-c",
-      server,
-    ],
-    { POD_UID: "uid-p", HOST_IP: hostIP },
-  );
+  const w = runWrapper(runArgs(f, prefill.name, path.join(f.dir, "out"), annotations, server), { POD_UID: "uid-p", HOST_IP: hostIP });
   return { ...w, f, d, starts: () => (fs.existsSync(started) ? fs.readFileSync(started, "utf8").length : 0) };
 }
 

@@ -73,3 +73,18 @@ export async function waitFor(check: () => boolean, what: string, ms = 10_000) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The argv of `rendezvous.py run` for `instance`, as the device-plugin pods run it (poll 0.1 s, a python fake server). */
+export function runArgs(
+  f: { manifest: string; entries: string },
+  instance: string,
+  out: string,
+  annotations: string,
+  server: string,
+): string[] {
+  return [
+    ...["run", "--manifest", f.manifest, "--instance", instance, "--dir", f.entries, "--out", out],
+    ...["--annotations", annotations, "--annotation-key", ANNOTATION, "--poll", "0.1"],
+    ...["--", "python3", "-c", server],
+  ];
+}
