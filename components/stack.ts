@@ -199,10 +199,8 @@ export function deployInference(
   const outputs: Record<string, pulumi.Output<unknown>> = {};
   for (const dep of resolved.deployments) {
     const d = dep.config;
-    const reservations =
-      exclusivity && d.mode === "inventory"
-        ? [exclusivity, ...new Set(dep.instances.map((x) => exclusivity.reservations[x.node!.hostname]))]
-        : [];
+    // Depending on the component waits for the ledger and every node's reservation.
+    const reservations = exclusivity && d.mode === "inventory" ? [exclusivity] : [];
     const pd = new PdInference(
       d.name,
       {

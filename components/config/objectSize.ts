@@ -7,9 +7,9 @@
  */
 import { RENDEZVOUS_SOURCE, serverArgs } from "../inference/builders";
 import { rankTableFiles } from "../inference/ranktable";
-import { resolveInference } from "../inference/topology";
+import type { ResolvedInference } from "../inference/topology";
 import { trainingCommand } from "../training/builders";
-import type { FailedSections, Report } from "../common/issues";
+import type { Report } from "../common/issues";
 import type { StackConfig } from "./schema";
 
 export const MAX_OBJECT_BYTES = 1024 * 1024;
@@ -21,7 +21,8 @@ const MANIFEST_ENTRY_BYTES = 160;
 const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), "utf8");
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
-export function objectSizeRules(c: StackConfig, report: Report, failed: FailedSections = new Set()): void {
+/** `resolved`: the resolved inference, undefined when the accelerator section failed (no placement to judge). */
+export function objectSizeRules(c: StackConfig, resolved: ResolvedInference | undefined, report: Report): void {
   const tooBig = (what: string, size: number) =>
     `makes ${what} about ${mib(size)}; Kubernetes stores an object of at most 1 MiB (shorten the values or split the work)`;
 
@@ -33,8 +34,7 @@ export function objectSizeRules(c: StackConfig, report: Report, failed: FailedSe
     if (size > MAX_OBJECT_BYTES) report(["training", "jobs", i], tooBig(`the Volcano Job "${job.name}"`, size));
   });
 
-  if (failed.has("accelerator")) return;
-  const resolved = resolveInference(c);
+  if (!resolved) return;
   for (const d of resolved.deployments) {
     const at = ["inference", "deployments", d.index];
     const dep = d.config;

@@ -7,6 +7,7 @@ import { clusterRules } from "../cluster/rules";
 import { formatPath, type ConfigIssue, type FailedSections, type Path, type Report } from "../common/issues";
 import { imageRules } from "../images/rules";
 import { inferenceRules } from "../inference/rules";
+import { resolveInference } from "../inference/topology";
 import { storageRules } from "../storage/rules";
 import { trainingRules } from "../training/rules";
 import { kubeValueRules } from "./kubeValueRules";
@@ -38,8 +39,10 @@ function runRules(c: StackConfig, failed: FailedSections, report: Report): void 
   storageRules(c.storage, report);
   imageRules(c.images, c.registry, report);
   trainingRules({ training: c.training, accelerator, volumeNames, hasDefaultImage: c.images.build.enabled || !!c.images.base }, report);
-  inferenceRules({ inference: c.inference, accelerator, volumeNames }, report);
-  objectSizeRules(c, report, failed);
+  // Placement and ports are resolved once, for the inference rules and the object sizes alike.
+  const resolved = accelerator ? resolveInference({ inference: c.inference, accelerator }) : undefined;
+  inferenceRules({ inference: c.inference, accelerator, volumeNames, resolved }, report);
+  objectSizeRules(c, resolved, report);
 }
 
 /** No message may echo a huge value; the rules quote values shortened, this is the backstop. */

@@ -39,9 +39,6 @@ const RESERVATION_TIMEOUTS = { create: "5m", update: "5m" };
  * whole and the ledger names them as the owners of their cards.
  */
 export class NpuExclusivity extends pulumi.ComponentResource {
-  /** Reservation Deployment per hostname. */
-  public readonly reservations: Record<string, k8s.apps.v1.Deployment>;
-
   constructor(name: string, args: NpuExclusivityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ascend:inference:NpuExclusivity", name, {}, opts);
     const provider = kubernetesProviderOf(opts);
@@ -51,10 +48,9 @@ export class NpuExclusivity extends pulumi.ComponentResource {
       buildNpuLedgerConfigMap(args.namespace, args.stackId, args.ledgerJson),
       childOptions(this, provider, { dependsOn: args.dependsOn }),
     );
-    this.reservations = {};
     for (const node of args.nodes) {
       const object = buildNpuReservation({ ...args, hostname: node.hostname, image: args.images[node.hostname] });
-      this.reservations[node.hostname] = new k8s.apps.v1.Deployment(
+      new k8s.apps.v1.Deployment(
         `${name}-${node.hostname}`,
         object,
         // An image upgrade must not recreate the reservation pod: its node's units would be free meanwhile.
@@ -65,6 +61,6 @@ export class NpuExclusivity extends pulumi.ComponentResource {
         }),
       );
     }
-    this.registerOutputs({ ledger: ledger.metadata.name, reservations: Object.keys(this.reservations) });
+    this.registerOutputs({ ledger: ledger.metadata.name, reservations: args.nodes.map((n) => n.hostname) });
   }
 }

@@ -15,7 +15,7 @@ import type { InferenceConfig } from "./config";
 import { extraArgsRules } from "./extraArgsRules";
 import { pdConfigMapNameOf, instanceNameOf, PATHS } from "./names";
 import { rankTableProblems } from "./ranktableCheck";
-import { nodePortsOf, resolveInference } from "./topology";
+import { nodePortsOf, type ResolvedInference } from "./topology";
 
 /** Device ids as Kubernetes/hccn_tool write them: "0", "7", never "00" or "07" (both would be card 0). */
 const CANONICAL_ID = /^(0|[1-9]\d*)$/;
@@ -27,6 +27,8 @@ export interface InferenceRuleInput {
   accelerator?: Pick<AcceleratorConfig, "npusPerNode">;
   /** undefined when the storage section failed its schema. */
   volumeNames?: readonly string[];
+  /** resolveInference of this section (with the accelerator); undefined when the accelerator failed. */
+  resolved?: ResolvedInference;
 }
 
 function nodeRules(inference: InferenceConfig, npusPerNode: number, report: Report) {
@@ -133,8 +135,8 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
     reportBadEnvNames(at("env"), d.env, report);
   });
 
-  if (!accelerator) return;
-  const resolved = resolveInference({ inference: input.inference, accelerator });
+  const resolved = input.resolved;
+  if (!resolved) return;
   for (const p of resolved.problems) report(p.path, p.message);
   if (resolved.problems.length > 0) return;
   for (const d of resolved.deployments) {
