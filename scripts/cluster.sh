@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Local simulated CCE Ascend cluster: a real control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler) with kwok-managed fake Ascend 910B (snt9b) nodes,
-# the Volcano CRDs plus the `default` Queue, and a device-plugin stand-in that annotates NPU pods
-# the way CCE does. No containers run anywhere: it exists so the Pulumi program and the
-# end-to-end tests can deploy to a real API server on a machine without Docker or NPUs.
+# a device-plugin stand-in that annotates NPU pods the way CCE does, and Volcano (its CRDs, the
+# `default` Queue, vc-webhook-manager with its admission webhooks, vc-controller-manager with the
+# job plugins incl. the configmap1980 stand-in, and vc-scheduler). No containers run anywhere: it
+# exists so the Pulumi program and the end-to-end tests can deploy to a real API server on a
+# machine without Docker or NPUs.
 #
 # Usage: scripts/cluster.sh start [--nodes N] | stop [--purge] | status | env | ctl <supervisorctl args>
-#   N defaults to $ASCEND_LOCAL_NODES or 2. Everything lives in the cluster folder,
+#   N defaults to $ASCEND_LOCAL_NODES or 4 (the demo stack needs 3: a two-node training job takes
+#   every card of two nodes, its P/D instances take cards on others). Everything lives in the cluster folder,
 #   $ASCEND_CLUSTER_DIR or <repo>/.local/cluster/ (`npm test` uses its own, .local/test/cluster/).
 #   The processes run under the folder's own supervisord (Debian package `supervisor`, installed
 #   by `start` when missing; see docs/local-cluster.md): config <folder>/supervisord.conf, written
@@ -16,7 +19,8 @@
 #   Ports (loopback only): a new cluster takes the defaults below (+ $ASCEND_PORT_OFFSET) or, when
 #   another process holds one, the next free port, and keeps them in <cluster folder>/ports.env.
 #   An explicit ASCEND_ETCD_PORT, ASCEND_ETCD_PEER_PORT, ASCEND_APISERVER_PORT, ASCEND_KCM_PORT,
-#   ASCEND_SCHEDULER_PORT or ASCEND_KWOK_PORT is used as given (start fails when it is taken).
+#   ASCEND_SCHEDULER_PORT, ASCEND_KWOK_PORT, ASCEND_VC_WEBHOOK_PORT, ASCEND_VC_CONTROLLER_PORT or
+#   ASCEND_VC_SCHEDULER_PORT is used as given (start fails when it is taken).
 #   Processes of this folder that its supervisord does not track (it was killed, or the folder's
 #   run/ was deleted) are stopped by start and stop.
 #   ASCEND_TOOLCHAIN_BIN=<dir> skips scripts/toolchain.sh and uses binaries from <dir>.
@@ -39,7 +43,9 @@ SOCK="$state/run/supervisor.sock"
 # choice; the ports a cluster got are kept in ports.env, so its address never changes by itself.
 PORTS=(ETCD_PORT:23790:ASCEND_ETCD_PORT ETCD_PEER_PORT:23800:ASCEND_ETCD_PEER_PORT
   APISERVER_PORT:16443:ASCEND_APISERVER_PORT KCM_PORT:16257:ASCEND_KCM_PORT
-  SCHEDULER_PORT:16259:ASCEND_SCHEDULER_PORT KWOK_PORT:16247:ASCEND_KWOK_PORT)
+  SCHEDULER_PORT:16259:ASCEND_SCHEDULER_PORT KWOK_PORT:16247:ASCEND_KWOK_PORT
+  VC_WEBHOOK_PORT:16280:ASCEND_VC_WEBHOOK_PORT VC_CONTROLLER_PORT:16281:ASCEND_VC_CONTROLLER_PORT
+  VC_SCHEDULER_PORT:16282:ASCEND_VC_SCHEDULER_PORT)
 load_ports() {
   local p name def var
   for p in "${PORTS[@]}"; do
@@ -56,7 +62,8 @@ load_ports() {
 }
 load_ports
 # Start order (and supervisord priority); stop goes in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin
+  vc-webhook-manager vc-controller-manager vc-scheduler)
 
 t0=$(date +%s)
 # Progress goes to stderr so that `eval "$(scripts/cluster.sh start)"` only sees the export line.
@@ -185,6 +192,21 @@ EOF
       --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
       --server-address="127.0.0.1:$KWOK_PORT" --cidr=10.244.0.1/16 --node-lease-duration-seconds=40
     program device-plugin 60 "$(command -v node)" "$here/device-plugin.mjs" "$state" "$SERVER"
+    # Volcano: single instances without leader election; health endpoints on loopback only.
+    program vc-webhook-manager 70 "$BIN/vc-webhook-manager" --kubeconfig="$state/volcano.kubeconfig" \
+      --listen-address=127.0.0.1 --port="$VC_WEBHOOK_PORT" --webhook-url="https://127.0.0.1:$VC_WEBHOOK_PORT" \
+      --tls-cert-file="$pki/volcano-admission.crt" --tls-private-key-file="$pki/volcano-admission.key" \
+      --ca-cert-file="$pki/ca.crt" --logtostderr --v=2
+    program vc-controller-manager 80 "$BIN/vc-controller-manager" --kubeconfig="$state/volcano.kubeconfig" \
+      --controllers=job-controller,pg-controller,queue-controller,gc-controller \
+      --leader-elect=false --enable-healthz --healthz-address="127.0.0.1:$VC_CONTROLLER_PORT" --logtostderr --v=2
+    # --ignored-provisioners: no CSI node plugin runs here, so no node reports an attach limit for the
+    # SFS Turbo driver; counted anyway, the volume would make Volcano 1.10's proportion plugin see the
+    # queue as overused and never place a job that mounts it.
+    program vc-scheduler 90 "$BIN/vc-scheduler" --kubeconfig="$state/volcano.kubeconfig" \
+      --scheduler-conf="$here/volcano/scheduler.conf" --leader-elect=false --cache-dumper=false \
+      --ignored-provisioners=sfsturbo.csi.everest.io \
+      --enable-healthz --healthz-address="127.0.0.1:$VC_SCHEDULER_PORT" --logtostderr --v=2
   } >"$CONF.new"
   if cmp -s "$CONF.new" "$CONF"; then rm -f "$CONF.new"; return 0; fi
   mv "$CONF.new" "$CONF"
@@ -242,7 +264,7 @@ stop_untracked() {
     tracked+="$(ctl pid) "
     for c in "${COMPONENTS[@]}"; do tracked+="$(pid_of "$c") "; done
   fi
-  for pattern in 'python3[.0-9]* [^ ]*supervisord' 'etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node'; do
+  for pattern in 'python3[.0-9]* [^ ]*supervisord' 'etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node|vc-[a-z-]*'; do
     for pid in $(folder_pids "$pattern"); do
       case $tracked in *" $pid "*) continue ;; esac
       args=$(ps -o args= -p "$pid") || continue # gone meanwhile
@@ -268,7 +290,8 @@ choose_ports() {
   for p in "${PORTS[@]}"; do
     IFS=: read -r name def var <<<"$p"
     case $name in ETCD*) comp=etcd ;; APISERVER*) comp=kube-apiserver ;; KCM*) comp=kube-controller-manager ;;
-      SCHEDULER*) comp=kube-scheduler ;; KWOK*) comp=kwok ;; esac
+      SCHEDULER*) comp=kube-scheduler ;; KWOK*) comp=kwok ;; VC_WEBHOOK*) comp=vc-webhook-manager ;;
+      VC_CONTROLLER*) comp=vc-controller-manager ;; VC_SCHEDULER*) comp=vc-scheduler ;; esac
     port=${!name}
     if [ "$(state_of "$comp")" != RUNNING ]; then
       who=$(holder "$port")
@@ -297,15 +320,20 @@ toolchain() {
       { tail -n 20 "$state/logs/toolchain.log" >&2; die "scripts/toolchain.sh failed"; }
     BIN=$(printf '%s\n' "$out" | sed -n 's/^TOOLCHAIN_BIN=//p' | tail -n1)
   fi
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok vc-webhook-manager vc-controller-manager vc-scheduler; do
     [ -x "$BIN/$b" ] || die "$b not found in $BIN (run scripts/toolchain.sh)"
   done
   # shellcheck source=../toolchain/versions.env
   source "$repo/toolchain/versions.env"
   CRDS="$(dirname "$BIN")/volcano-crds-$VOLCANO_VERSION"
-  [ -f "$CRDS/batch.volcano.sh_jobs.yaml" ] || die "Volcano CRDs missing in $CRDS (run scripts/toolchain.sh volcano)"
+  [ -f "$CRDS/nodeinfo.volcano.sh_numatopologies.yaml" ] || die "Volcano CRDs missing in $CRDS (run scripts/toolchain.sh volcano)"
 }
 kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+# webhook_serving: Volcano's admission server answers TLS with a cert the cluster CA signed (any
+# HTTP status will do: a GET without an AdmissionReview is an error, but a served one).
+webhook_serving() {
+  curl -s -o /dev/null --max-time 2 --cacert "$pki/ca.crt" -w '%{http_code}' "https://127.0.0.1:$VC_WEBHOOK_PORT/jobs/validate" | grep -qv '^000$'
+}
 readyz() {
   curl -sf --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
     "$SERVER/readyz" 2>/dev/null | grep -qx ok
@@ -389,7 +417,7 @@ EOF
 
 # ---- commands -----------------------------------------------------------------------------
 cmd_start() {
-  local nodes=${ASCEND_LOCAL_NODES:-2} i
+  local nodes=${ASCEND_LOCAL_NODES:-4} i
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
@@ -414,6 +442,7 @@ cmd_start() {
   kubeconfig "$KUBECONFIG_PATH" admin
   kubeconfig "$state/controller-manager.kubeconfig" controller-manager
   kubeconfig "$state/scheduler.kubeconfig" scheduler
+  kubeconfig "$state/volcano.kubeconfig" volcano
   write_config
   start_supervisor
 
@@ -435,18 +464,27 @@ cmd_start() {
     [ "$i" -lt "$nodes" ] || kc delete node "ascend-node-$i" --wait=false >/dev/null
   done
 
-  say "installing Volcano CRDs and the default Queue"
+  say "installing Volcano: CRDs, access, admission webhooks"
   kc apply --server-side --force-conflicts -f "$CRDS" >/dev/null
   # Retried: `kubectl wait` errors out (instead of waiting) while a new CRD has no conditions yet.
   wait_for kube-apiserver 30 kc wait --for=condition=Established --timeout=5s \
-    crd/jobs.batch.volcano.sh crd/queues.scheduling.volcano.sh crd/podgroups.scheduling.volcano.sh >/dev/null
-  kc apply -f "$here/default-queue.yaml" >/dev/null
+    crd/jobs.batch.volcano.sh crd/commands.bus.volcano.sh crd/numatopologies.nodeinfo.volcano.sh crd/queues.scheduling.volcano.sh crd/podgroups.scheduling.volcano.sh >/dev/null
+  kc apply -f "$here/volcano/rbac.yaml" >/dev/null
+  "$here/volcano/webhooks.sh" "$VC_WEBHOOK_PORT" "$pki/ca.crt" | kc apply -f - >/dev/null
+  launch vc-webhook-manager
+  wait_for vc-webhook-manager 60 webhook_serving
+  launch vc-controller-manager
+  launch vc-scheduler
+  # Through the webhooks now serving (queues are mutated and validated like any other).
+  kc apply --server-side --force-conflicts -f "$here/default-queue.yaml" >/dev/null
 
   wait_for kwok 60 kc wait --for=condition=Ready node -l accelerator/huawei-npu=ascend-1980 --timeout=5s
   # Pods are rejected until the service-account controller has made `default`.
   wait_for kube-controller-manager 60 kc -n default get serviceaccount default
   wait_for kube-scheduler 30 curl -skf --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
   wait_for device-plugin 30 this_run_logged device-plugin "watching pods"
+  wait_for vc-controller-manager 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_CONTROLLER_PORT/healthz"
+  wait_for vc-scheduler 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_SCHEDULER_PORT/healthz"
   refresh_status
   for c in "${COMPONENTS[@]}"; do [ "$(state_of "$c")" = RUNNING ] || fail_component "$c" "process exited"; done
   say "cluster ready: $nodes node(s), context $CONTEXT"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provides every tool the local stack and the end-to-end tests need, at the versions pinned in
 # toolchain/versions.env: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, etcd,
-# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and actionlint, plus the
-# Volcano CRDs.
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, actionlint, and Volcano's
+# vc-webhook-manager, vc-controller-manager and vc-scheduler plus its CRDs.
 #
 # A tool already installed at the pinned version is used as is; otherwise it is built from the Go
 # module proxy into a per-user cache outside the repo and reused later. Every build uses the
@@ -90,8 +90,8 @@ prepare() {
     fail "$tool: toolchain/modules/$tool/go.mod does not require $mod $mv as toolchain/versions.env pins; update the module (go mod tidy in it) and commit it"
   local dir="$cache/build/$tool-$version-$key"
   rm -rf "$dir"; mkdir -p "$dir"
-  cp "$modules/$tool"/* "$dir/"
-  chmod u+w "$dir"/*
+  cp -R "$modules/$tool"/. "$dir/"
+  chmod -R u+w "$dir"
   echo "$dir"
 }
 
@@ -221,13 +221,43 @@ build_actionlint() {
   built actionlint "$v" "$key"
 }
 
+# Volcano's three components. The module is ours (toolchain/modules/volcano): the controller and
+# webhook mains are upstream's with the configmap1980 job plugin stand-in (in the module, with its
+# tests, which run before the build) registered next to upstream's plugins; the scheduler is
+# upstream's main package as is.
+VOLCANO_TOOLS=(vc-webhook-manager vc-controller-manager vc-scheduler)
+build_volcano() {
+  fetch_volcano_crds
+  local v=$VOLCANO_VERSION missing=() key t; key=$(module_key volcano)
+  for t in "${VOLCANO_TOOLS[@]}"; do
+    if have "$t" "$v" volcano "$key"; then link "$t" "$v"; else missing+=("$t"); fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  step "${missing[*]} $v: building toolchain/modules/volcano (cold: ~15 min)"
+  local dir; dir=$(prepare volcano "$v" "$key" volcano.sh/volcano "$v")
+  (cd "$dir" && run_logged "volcano-$v" go test ./configmap1980/)
+  local ld="-s -w -X volcano.sh/volcano/pkg/version.Version=$v"
+  for t in "${missing[@]}"; do
+    step "  $t"
+    local pkg=./cmd/$t
+    [ "$t" = vc-scheduler ] && pkg=volcano.sh/volcano/cmd/scheduler
+    rm -f "$bin/$t-$v"
+    (cd "$dir" && run_logged "volcano-$v" go build -trimpath -o "$bin/$t-$v" -ldflags "$ld" "$pkg")
+    built "$t" "$v" "$key"
+  done
+}
+
 # The Volcano CRDs are files in the volcano.sh/volcano module zip, not Go code; the zip is
 # checked against toolchain/modules/volcano/go.sum.
+# All five of the module's CRDs: the job controller watches Commands (bus.volcano.sh) and the scheduler
+# waits for its Numatopology (nodeinfo.volcano.sh) informer besides Jobs, PodGroups and Queues.
+VOLCANO_CRDS=(batch.volcano.sh_jobs.yaml bus.volcano.sh_commands.yaml nodeinfo.volcano.sh_numatopologies.yaml scheduling.volcano.sh_queues.yaml scheduling.volcano.sh_podgroups.yaml)
 fetch_volcano_crds() {
-  local v=$VOLCANO_VERSION
-  local out="$cache/volcano-crds-$v"
-  [ -f "$out/.complete" ] && return
-  step "volcano $v: extracting the Job, Queue and PodGroup CRDs from the module zip"
+  local v=$VOLCANO_VERSION f
+  local out="$cache/volcano-crds-$v" missing=0
+  for f in "${VOLCANO_CRDS[@]}"; do [ -f "$out/$f" ] || missing=1; done
+  [ $missing = 0 ] && return
+  step "volcano $v: extracting the Job, Command, Numatopology, Queue and PodGroup CRDs from the module zip"
   grep -qF "volcano.sh/volcano $v h1:" "$modules/volcano/go.sum" ||
     fail "volcano: toolchain/modules/volcano/go.sum has no checksum for volcano.sh/volcano $v"
   local src; src=$(cd "$modules/volcano" && go mod download -json "volcano.sh/volcano@$v" 2>>"$logs/volcano-$v.log" |
@@ -235,12 +265,11 @@ fetch_volcano_crds() {
   [ -d "$src" ] || fail "volcano: could not download volcano.sh/volcano@$v (log: $logs/volcano-$v.log)"
   mkdir -p "$out"
   local base="$src/config/crd/volcano/bases"
-  for f in batch.volcano.sh_jobs.yaml scheduling.volcano.sh_queues.yaml scheduling.volcano.sh_podgroups.yaml; do
+  for f in "${VOLCANO_CRDS[@]}"; do
     [ -f "$base/$f" ] || fail "volcano: $base/$f missing from the module"
     cp "$base/$f" "$out/$f"
   done
   chmod u+w "$out"/*.yaml
-  touch "$out/.complete"
 }
 
 command -v go >/dev/null || fail "Go is required to build the toolchain (go not found on PATH)"
@@ -268,7 +297,7 @@ for t in "${tools[@]}"; do
     etcd) build_etcd ;;
     kwok) build_kwok ;;
     actionlint) build_actionlint ;;
-    volcano) fetch_volcano_crds ;;
+    volcano) build_volcano ;;
     *) fail "unknown tool '$t'" ;;
   esac
 done

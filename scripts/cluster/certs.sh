@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
 # Creates the PKI of the local cluster in <dir>: a CA, the API server's serving cert, client certs
-# (admin in system:masters, controller-manager, scheduler) and the service-account key pair.
-# Idempotent: an existing, complete PKI is kept so kubeconfigs stay valid across restarts.
+# (admin in system:masters, controller-manager, scheduler, volcano), the service-account key pair
+# and the serving cert of Volcano's admission webhooks (on 127.0.0.1, signed by the cluster CA that
+# the webhook configurations name as caBundle).
+# Idempotent: an existing, complete PKI is kept so kubeconfigs stay valid across restarts; a PKI made
+# before the Volcano certs existed gets only those added.
 # EC P-256 keys throughout: generating RSA keys would cost seconds of `start` on 2 cores.
 set -euo pipefail
 pki=$1
-[ -f "$pki/.complete" ] && exit 0
 mkdir -p "$pki"
 cd "$pki"
 
 key() { openssl ecparam -name prime256v1 -genkey -noout -out "$1.key"; }
-
-key ca
-openssl req -x509 -new -key ca.key -subj "/CN=ascend-local-ca" -days 3650 -out ca.crt \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
 
 # leaf <name> <subject> <extendedKeyUsage> [subjectAltName]
 leaf() {
@@ -24,6 +22,22 @@ leaf() {
       "$3" "${4:+subjectAltName=$4}") 2>/dev/null
   rm -f "$1.csr"
 }
+
+# volcano_certs: the Volcano components' client cert (bound to its ClusterRole by scripts/cluster.sh)
+# and the admission webhook's serving cert.
+volcano_certs() {
+  [ -f volcano-admission.crt ] && [ -f volcano.crt ] && return 0
+  leaf volcano "/CN=ascend-local:volcano" clientAuth
+  leaf volcano-admission "/CN=volcano-admission" serverAuth "IP:127.0.0.1,DNS:localhost"
+  chmod 600 ./*.key
+}
+
+if [ -f .complete ]; then volcano_certs; exit 0; fi
+
+key ca
+openssl req -x509 -new -key ca.key -subj "/CN=ascend-local-ca" -days 3650 -out ca.crt \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+
 
 # 10.96.0.1 is the `kubernetes` Service IP of --service-cluster-ip-range=10.96.0.0/16.
 leaf apiserver "/CN=kube-apiserver" serverAuth \
@@ -42,4 +56,5 @@ openssl req -x509 -new -key front-proxy-ca.key -subj "/CN=front-proxy-ca" -days 
 key sa
 openssl ec -in sa.key -pubout -out sa.pub 2>/dev/null
 chmod 600 ./*.key
+volcano_certs
 touch .complete
