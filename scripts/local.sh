@@ -86,6 +86,39 @@ Next steps (each works from any shell in this folder):
 EOF
 }
 
+# rank_table <namespace> <job>: the status of the job's rank table in configmap1980-<job>, with its
+# size once the configmap1980 plugin has written it.
+rank_table() {
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  kubectl -n "$1" get configmap "configmap1980-$2" -o jsonpath='{.data.jobstart_hccl\.json}' 2>/dev/null | node -e '
+    let t = "";
+    process.stdin.on("data", (c) => (t += c)).on("end", () => {
+      try {
+        const r = JSON.parse(t), servers = r.server_list ?? [];
+        const ranks = servers.reduce((n, s) => n + s.device.length, 0);
+        console.log(r.status + (servers.length ? `, ${servers.length} server(s), ${ranks} rank(s)` : ""));
+      } catch { console.log("missing"); }
+    });'
+}
+
+# training_status <namespace>: each Volcano training job's state line, its pods (task, node) and
+# its rank table (waiting a little for the plugin when the job's pods are all running).
+training_status() {
+  local ns=$1 job table
+  [ -n "$(kubectl -n "$ns" get jobs.batch.volcano.sh -o name 2>/dev/null)" ] || return 0
+  say "Training jobs (Volcano)"
+  kubectl -n "$ns" get jobs.batch.volcano.sh -o custom-columns='JOB:.metadata.name,STATE:.status.state.phase,MIN AVAILABLE:.spec.minAvailable,RUNNING:.status.running,PENDING:.status.pending,RETRIES:.status.retryCount'
+  kubectl -n "$ns" get pods -l volcano.sh/job-name -o custom-columns='POD:.metadata.name,JOB:.metadata.labels.volcano\.sh/job-name,TASK:.metadata.labels.volcano\.sh/task-spec,NODE:.spec.nodeName,HOST IP:.status.hostIP,PHASE:.status.phase'
+  for job in $(kubectl -n "$ns" get jobs.batch.volcano.sh -o jsonpath='{.items[*].metadata.name}'); do
+    for _ in $(seq 20); do
+      table=$(rank_table "$ns" "$job")
+      [[ $table == completed* ]] || [ "$(kubectl -n "$ns" get jobs.batch.volcano.sh "$job" -o jsonpath='{.status.state.phase}')" != Running ] && break
+      sleep 0.5
+    done
+    echo "rank table of $job (configmap1980-$job): $table"
+  done
+}
+
 cmd_up() {
   ensure_toolchain "$repo"
   say "Starting the local simulated CCE cluster ($ASCEND_CLUSTER_DIR)"
@@ -112,6 +145,7 @@ cmd_up() {
   kubectl -n "$ns" get jobs.batch.volcano.sh,configmaps -l ring-controller.cce
   say "Where the pods landed"
   kubectl -n "$ns" get pods -o wide
+  training_status "$ns"
   echo
   echo "Done: the local stack is up on $(sed -n 's/^ *server: //p' "$KUBECONFIG")."
   next_steps

@@ -9,7 +9,15 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "./config";
-import { fatalFindings, formatFinding, jobScheduled, type PodJson, type ProblemClock } from "./failFast";
+import {
+  fatalFindings,
+  formatFinding,
+  jobScheduled,
+  unplacedJobMessage,
+  type PodGroupJson,
+  type PodJson,
+  type ProblemClock,
+} from "./failFast";
 import { getJson, loadKubeTarget, type KubeTarget } from "./kubeApi";
 
 const POLL_MS = 3000;
@@ -46,6 +54,11 @@ async function existingJobs(target: KubeTarget, namespace: string): Promise<Set<
   } catch {
     return new Set(); // no Volcano CRDs: every job is new (and will not be placed; the timeout says so)
   }
+}
+
+async function listPodGroups(target: KubeTarget, namespace: string): Promise<PodGroupJson[]> {
+  const path = `/apis/scheduling.volcano.sh/v1beta1/namespaces/${encodeURIComponent(namespace)}/podgroups`;
+  return (await getJson<List<PodGroupJson>>(target, path).catch(() => ({ items: [] }))).items;
 }
 
 /** The pulumi CLI process above this program (language host in between), found through /proc. */
@@ -110,13 +123,8 @@ async function watch(target: KubeTarget, namespace: string, timeoutMs: number, j
     const unplaced =
       Date.now() - started >= timeoutMs ? pending.filter((j) => !pods.some((p) => p.metadata.labels?.[JOB_PODS] === j.name)) : [];
     if (fatal.length > 0 || unplaced.length > 0) {
-      const lines = [
-        ...fatal.map(formatFinding),
-        ...unplaced.map(
-          (j) =>
-            `training job ${j.name} cannot start: Volcano created no pod for it in ${Math.round(timeoutMs / 1000)}s (is Volcano's controller running, and does queue of the job exist?)`,
-        ),
-      ];
+      const groups = unplaced.length > 0 ? await listPodGroups(target, namespace) : [];
+      const lines = [...fatal.map(formatFinding), ...unplaced.map((j) => unplacedJobMessage(j.name, Math.round(timeoutMs / 1000), groups))];
       await cancelUpdate(`deploy cannot succeed:\n  - ${lines.join("\n  - ")}`);
       return;
     }

@@ -110,3 +110,27 @@ export function jobScheduled(pods: readonly PodJson[], job: string, expectedPods
 export function formatFinding(f: Finding): string {
   return `${f.workload} cannot start: pod ${f.pod} has been ${f.reason} for ${f.seconds}s: ${f.message}`;
 }
+
+/** The fields of a Volcano PodGroup this module reads. */
+export interface PodGroupJson {
+  metadata: { name: string; ownerReferences?: { kind: string; name: string }[] };
+  spec?: { minMember?: number };
+  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+/**
+ * Why a training job has no pods after the bound: Volcano creates a job's pods only once the
+ * scheduler admits its PodGroup (the whole gang of minAvailable pods fits); without a PodGroup the
+ * job controller never ran.
+ */
+export function unplacedJobMessage(job: string, seconds: number, podGroups: readonly PodGroupJson[]): string {
+  const group = podGroups.find((g) => g.metadata.ownerReferences?.some((o) => o.kind === "Job" && o.name === job));
+  const head = `training job ${job} cannot start: Volcano created no pod for it in ${seconds}s`;
+  if (!group) return `${head} and no PodGroup either (is Volcano's controller running, and does the job's queue exist?)`;
+  const why = group.status?.conditions?.find((c) => c.type === "Unschedulable" && c.status === "True");
+  return (
+    `${head}: its PodGroup ${group.metadata.name} is ${group.status?.phase ?? "new"}` +
+    (why ? ` (${why.reason ?? "Unschedulable"}: ${why.message ?? ""})` : "") +
+    `; the gang of ${group.spec?.minMember ?? "?"} pods does not fit the cluster's free NPU nodes`
+  );
+}

@@ -1,7 +1,16 @@
 // The fail-fast decisions of `pulumi up` (components/cluster/failFast.ts): which new pods make a
 // deploy hopeless, after how long, and with which words.
 import { describe, expect, it } from "vitest";
-import { fatalFindings, formatFinding, jobScheduled, podProblem, type PodJson, type ProblemClock } from "../../components/cluster/failFast";
+import {
+  fatalFindings,
+  formatFinding,
+  jobScheduled,
+  podProblem,
+  unplacedJobMessage,
+  type PodGroupJson,
+  type PodJson,
+  type ProblemClock,
+} from "../../components/cluster/failFast";
 
 const PORTS =
   "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 2 node(s) didn't match Pod's node affinity/selector.";
@@ -82,5 +91,27 @@ describe("jobScheduled", () => {
     expect(jobScheduled([jobPod("llama-main-0", scheduled)], "llama", 2)).toBe(false);
     expect(jobScheduled([jobPod("llama-main-0", scheduled), jobPod("llama-work-0", unschedulable())], "llama", 2)).toBe(false);
     expect(jobScheduled([jobPod("llama-main-0", scheduled), jobPod("llama-work-0", scheduled)], "llama", 2)).toBe(true);
+  });
+});
+
+describe("unplacedJobMessage", () => {
+  const group = (owner: string, status: PodGroupJson["status"]): PodGroupJson => ({
+    metadata: { name: `${owner}-1234`, ownerReferences: [{ kind: "Job", name: owner }] },
+    spec: { minMember: 5 },
+    status,
+  });
+  it("gives the PodGroup's reason when the gang does not fit", () => {
+    const pending = group("llama", {
+      phase: "Pending",
+      conditions: [{ type: "Unschedulable", status: "True", reason: "NotEnoughResources", message: "5/0 tasks in gang unschedulable" }],
+    });
+    const msg = unplacedJobMessage("llama", 20, [group("other", { phase: "Running" }), pending]);
+    expect(msg).toBe(
+      "training job llama cannot start: Volcano created no pod for it in 20s: its PodGroup llama-1234 is Pending " +
+        "(NotEnoughResources: 5/0 tasks in gang unschedulable); the gang of 5 pods does not fit the cluster's free NPU nodes",
+    );
+  });
+  it("points at Volcano's controller or the queue when there is no PodGroup", () => {
+    expect(unplacedJobMessage("llama", 180, [group("other", {})])).toMatch(/no PodGroup either \(is Volcano's controller running/);
   });
 });

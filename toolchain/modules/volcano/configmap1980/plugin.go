@@ -33,6 +33,9 @@ const (
 	ProfileLabel   = "ring-controller.cce"
 	defaultProfile = "ascend-1980"
 	pollInterval   = time.Second
+	// initializing is the table's content while the job's pods are not all placed (the manual's
+	// initial ConfigMap content): a restarted or re-created job never reads its predecessor's table.
+	initializing = "{\n    \"status\":\"initializing\"\n}\n"
 )
 
 // Registered in both the controller build (which runs it) and the webhook build (whose job
@@ -116,6 +119,7 @@ type watcher struct {
 	namespace, name string
 	uid             types.UID
 	written         string
+	lastProblem     string
 }
 
 func (w *watcher) run(ctx context.Context) {
@@ -124,8 +128,12 @@ func (w *watcher) run(ctx context.Context) {
 	defer ticker.Stop()
 	for {
 		done, err := w.step(ctx)
-		if err != nil {
+		// Each problem is logged once, not once a second while it lasts.
+		if problem := fmt.Sprint(err); err != nil && problem != w.lastProblem {
 			klog.Warningf("%s: job %s/%s: %v", Name, w.namespace, w.name, err)
+			w.lastProblem = problem
+		} else if err == nil {
+			w.lastProblem = ""
 		}
 		if done {
 			return
@@ -151,15 +159,18 @@ func (w *watcher) step(ctx context.Context) (done bool, err error) {
 		return true, nil
 	}
 	members, ready, err := w.members(ctx, job)
-	if err != nil || !ready {
+	if err != nil {
 		return false, err
+	}
+	if !ready {
+		return false, w.write(ctx, initializing)
 	}
 	table, err := Build(members)
 	if err != nil {
 		return false, err
 	}
 	text, err := Render(table)
-	if err != nil || text == w.written {
+	if err != nil {
 		return false, err
 	}
 	return false, w.write(ctx, text)
@@ -230,13 +241,18 @@ func ownedBy(pod *v1.Pod, uid types.UID) bool {
 	return false
 }
 
+// write puts text into the ConfigMap unless it holds it already (or, for the initializing table,
+// any table whose status is initializing).
 func (w *watcher) write(ctx context.Context, text string) error {
+	if text == w.written {
+		return nil
+	}
 	cms := w.client.CoreV1().ConfigMaps(w.namespace)
 	cm, err := cms.Get(ctx, ConfigMapPrefix+w.name, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("rank-table ConfigMap: %v", err)
 	}
-	if cm.Data[DataKey] != text {
+	if cm.Data[DataKey] != text && !(text == initializing && statusOf(cm.Data[DataKey]) == "initializing") {
 		if cm.Data == nil {
 			cm.Data = map[string]string{}
 		}
@@ -244,8 +260,16 @@ func (w *watcher) write(ctx context.Context, text string) error {
 		if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("rank-table ConfigMap: %v", err)
 		}
-		klog.Infof("%s: wrote the rank table of job %s/%s into %s", Name, w.namespace, w.name, cm.Name)
+		klog.Infof("%s: wrote the %s rank table of job %s/%s into %s", Name, statusOf(text), w.namespace, w.name, cm.Name)
 	}
 	w.written = text
 	return nil
+}
+
+func statusOf(table string) string {
+	var t struct {
+		Status string `json:"status"`
+	}
+	_ = json.Unmarshal([]byte(table), &t)
+	return t.Status
 }

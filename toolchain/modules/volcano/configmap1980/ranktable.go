@@ -28,7 +28,7 @@ type DeviceAnnotation struct {
 type Member struct {
 	// TaskOrder is the position of the pod's task in spec.tasks; TaskIndex its index in the task.
 	TaskOrder, TaskIndex int
-	Annotation          DeviceAnnotation
+	Annotation           DeviceAnnotation
 }
 
 // RankDevice is one rank of the table.
