@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createProvider } from "./cluster/provider";
+import { createJobProvider, createProvider } from "./cluster/provider";
 import { formatIssues, formatPath } from "./common/issues";
 import { stackIdOf } from "./common/stackId";
 import type { StackConfig } from "./config/schema";
@@ -160,6 +160,7 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
   // Inventory nodes belong to the inventory deployments whole: no other NPU pod of the stack goes there.
   const inventoryHosts = inventoryHostsOf(inference.deployments, config.inference.nodes);
 
+  const jobProvider = config.training.jobs.length > 0 ? createJobProvider(`${stack}-k8s-volcano-jobs`, config.cluster) : undefined;
   const jobs = config.training.jobs.map(
     (job, i) =>
       new TrainingJob(
@@ -173,6 +174,7 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
           claimName: claimFor(ctx, job.volume),
           imagePullSecrets,
           avoidHosts: inventoryHosts,
+          jobProvider,
         },
         { provider, dependsOn: ctx.dependsOn },
       ),

@@ -19,7 +19,19 @@ export function providerArgs(cluster: ClusterConfig): k8s.ProviderArgs {
   };
 }
 
-/** The one explicit provider every resource of the stack uses. */
+/** The explicit provider every resource of the stack uses, except the Volcano Jobs. */
 export function createProvider(name: string, cluster: ClusterConfig): k8s.Provider {
   return new k8s.Provider(name, providerArgs(cluster));
+}
+
+/**
+ * The provider of the Volcano training Jobs: the same cluster, with client-side apply. Any change to
+ * a Job's spec replaces it (delete, then create: its name is fixed), and with server-side apply the
+ * preview of that replacement is a server-side dry-run apply onto the Job that still exists, which
+ * Volcano's admission webhook denies as an update ("job updates may not change fields other than
+ * minAvailable, tasks[*].replicas"): `pulumi preview` and `up` would fail on every job edit.
+ * Client-side apply previews a creation from the inputs alone.
+ */
+export function createJobProvider(name: string, cluster: ClusterConfig): k8s.Provider {
+  return new k8s.Provider(name, { ...providerArgs(cluster), enableServerSideApply: false });
 }

@@ -4,7 +4,13 @@ import { childOptions, kubernetesProviderOf } from "../common/component";
 import { buildTrainingConfigMap, buildVolcanoJob, type TrainingJobInputs } from "./builders";
 
 /** The job's builder inputs: its validated config (`nodes` decides how many tasks exist), image, claim. */
-export type TrainingJobArgs = TrainingJobInputs;
+export interface TrainingJobArgs extends TrainingJobInputs {
+  /**
+   * Provider for the Volcano Job (default: the component's): client-side apply, so that the preview
+   * of a replacement is not a server-side dry-run Volcano's webhook denies (cluster/provider.ts).
+   */
+  jobProvider?: pulumi.ProviderResource;
+}
 
 /**
  * The manual's training job on CCE: ConfigMap `configmap1980-<job>` + Volcano Job.
@@ -30,7 +36,7 @@ export class TrainingJob extends pulumi.ComponentResource {
     const job = new k8s.apiextensions.CustomResource(
       `${name}-job`,
       buildVolcanoJob(args),
-      childOptions(this, provider, { replaceOnChanges: ["spec"], deleteBeforeReplace: true, dependsOn: [configMap] }),
+      childOptions(this, args.jobProvider ?? provider, { replaceOnChanges: ["spec"], deleteBeforeReplace: true, dependsOn: [configMap] }),
     );
     this.jobName = job.metadata.name;
     this.configMapName = configMap.metadata.name;
