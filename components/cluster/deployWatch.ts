@@ -13,6 +13,7 @@ import {
   fatalFindings,
   formatFinding,
   jobScheduled,
+  jobsToAwait,
   unplacedJobMessage,
   type PodGroupJson,
   type PodJson,
@@ -44,15 +45,15 @@ async function listPods(target: KubeTarget, namespace: string): Promise<PodJson[
   return [...byUid.values()];
 }
 
-async function existingJobs(target: KubeTarget, namespace: string): Promise<Set<string>> {
+async function existingJobs(target: KubeTarget, namespace: string): Promise<{ name: string; phase?: string }[]> {
   try {
-    const jobs = await getJson<List<{ metadata: { name: string } }>>(
+    const jobs = await getJson<List<{ metadata: { name: string }; status?: { state?: { phase?: string } } }>>(
       target,
       `/apis/batch.volcano.sh/v1alpha1/namespaces/${encodeURIComponent(namespace)}/jobs`,
     );
-    return new Set(jobs.items.map((j) => j.metadata.name));
+    return jobs.items.map((j) => ({ name: j.metadata.name, phase: j.status?.state?.phase }));
   } catch {
-    return new Set(); // no Volcano CRDs: every job is new (and will not be placed; the timeout says so)
+    return []; // no Volcano CRDs: every job is new (and will not be placed; the timeout says so)
   }
 }
 
@@ -106,9 +107,9 @@ export function startDeployWatch(cluster: ClusterConfig, jobs: WatchedJob[]): vo
 
 async function watch(target: KubeTarget, namespace: string, timeoutMs: number, jobs: WatchedJob[]): Promise<void> {
   const started = Date.now();
-  const existing = new Set((await listPods(target, namespace)).map((p) => p.metadata.uid));
-  const known = await existingJobs(target, namespace);
-  const pending = jobs.filter((j) => !known.has(j.name));
+  const before = await listPods(target, namespace);
+  const existing = new Set(before.map((p) => p.metadata.uid));
+  const pending = jobsToAwait(jobs, await existingJobs(target, namespace), before);
   const clock: ProblemClock = new Map();
   for (;;) {
     // Only pending training jobs keep the program (and so the update) alive; otherwise the
@@ -128,6 +129,12 @@ async function watch(target: KubeTarget, namespace: string, timeoutMs: number, j
       await cancelUpdate(`deploy cannot succeed:\n  - ${lines.join("\n  - ")}`);
       return;
     }
-    for (let i = pending.length - 1; i >= 0; i--) if (jobScheduled(pods, pending[i].name, pending[i].pods)) pending.splice(i, 1);
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const mine = pods.filter((p) => p.metadata.labels?.[JOB_PODS] === pending[i].name);
+      // A job left unplaced by an earlier update and not changed by this one: not this update's doing.
+      const unchanged = Date.now() - started >= timeoutMs && mine.length > 0 && mine.every((p) => existing.has(p.metadata.uid));
+      if (unchanged) void pulumi.log.warn(`training job ${pending[i].name} is still not placed (unchanged by this update; not awaited)`);
+      if (unchanged || jobScheduled(pods, pending[i].name, pending[i].pods)) pending.splice(i, 1);
+    }
   }
 }

@@ -134,3 +134,23 @@ export function unplacedJobMessage(job: string, seconds: number, podGroups: read
     `; the gang of ${group.spec?.minMember ?? "?"} pods does not fit the cluster's free NPU nodes`
   );
 }
+
+/** Volcano Job phases after which a job's pods are not expected to be (or stay) scheduled. */
+const FINISHED_JOB_PHASES = new Set(["Completed", "Failed", "Terminated", "Aborted"]);
+
+/**
+ * The training jobs an update awaits: those that do not exist when it starts, and those that exist
+ * unfinished without every pod scheduled (the update may be replacing them; a job already placed
+ * or finished is left alone). `live`: the namespace's Volcano Jobs with their phase.
+ */
+export function jobsToAwait<J extends { name: string; pods: number }>(
+  jobs: readonly J[],
+  live: readonly { name: string; phase?: string }[],
+  pods: readonly PodJson[],
+): J[] {
+  return jobs.filter((j) => {
+    const found = live.find((l) => l.name === j.name);
+    if (!found) return true;
+    return !FINISHED_JOB_PHASES.has(found.phase ?? "") && !jobScheduled(pods, j.name, j.pods);
+  });
+}

@@ -63,8 +63,9 @@ describe.sequential("fail fast when the NPUs are exhausted", () => {
   beforeAll(async () => {
     t = await ExampleStack.openLocalExample("e2e-failfast-npus", "Pulumi.local.yaml", volume);
     t.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15, awaitTrainingJobs: false }));
-    // Four instances of 8 NPUs on two nodes of 8: two of them can never be placed.
-    t.edit("inference", (inf) => Object.assign(inf.deployments[0], { tensorParallelSize: 8, prefill: 3, decode: 1 }));
+    // One instance of 8 NPUs more than the cluster has NPU nodes (each of 8): one can never be placed.
+    const nodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n").length;
+    t.edit("inference", (inf) => Object.assign(inf.deployments[0], { tensorParallelSize: 8, prefill: nodes, decode: 1 }));
   });
   afterAll(async () => {
     await t?.dispose(volume);

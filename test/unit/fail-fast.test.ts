@@ -5,6 +5,7 @@ import {
   fatalFindings,
   formatFinding,
   jobScheduled,
+  jobsToAwait,
   podProblem,
   unplacedJobMessage,
   type PodGroupJson,
@@ -113,5 +114,25 @@ describe("unplacedJobMessage", () => {
   });
   it("points at Volcano's controller or the queue when there is no PodGroup", () => {
     expect(unplacedJobMessage("llama", 180, [group("other", {})])).toMatch(/no PodGroup either \(is Volcano's controller running/);
+  });
+});
+
+describe("jobsToAwait", () => {
+  const jobs = [
+    { name: "new", pods: 1 },
+    { name: "placed", pods: 1 },
+    { name: "stuck", pods: 2 },
+    { name: "done", pods: 1 },
+  ];
+  const scheduled = (name: string) =>
+    pod(`${name}-main-0`, { phase: "Running", conditions: [{ type: "PodScheduled", status: "True" }] }, { "volcano.sh/job-name": name });
+  it("awaits new jobs and unfinished ones not yet placed (the update may replace them), not placed or finished ones", () => {
+    const live = [
+      { name: "placed", phase: "Running" },
+      { name: "stuck", phase: "Pending" },
+      { name: "done", phase: "Completed" },
+    ];
+    const pods = [scheduled("placed"), scheduled("stuck")];
+    expect(jobsToAwait(jobs, live, pods).map((j) => j.name)).toEqual(["new", "stuck"]);
   });
 });
