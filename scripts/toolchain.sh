@@ -224,7 +224,7 @@ build_actionlint() {
 # Volcano's three components. The module is ours (toolchain/modules/volcano): the controller and
 # webhook mains are upstream's with the configmap1980 job plugin stand-in (in the module, with its
 # tests, which run before the build) registered next to upstream's plugins; the scheduler is
-# upstream's main package as is.
+# upstream's main package as is. go vet and the plugin's tests run before the build.
 VOLCANO_TOOLS=(vc-webhook-manager vc-controller-manager vc-scheduler)
 build_volcano() {
   fetch_volcano_crds
@@ -235,7 +235,7 @@ build_volcano() {
   [ ${#missing[@]} -eq 0 ] && return
   step "${missing[*]} $v: building toolchain/modules/volcano (cold: ~15 min)"
   local dir; dir=$(prepare volcano "$v" "$key" volcano.sh/volcano "$v")
-  (cd "$dir" && run_logged "volcano-$v" go test ./configmap1980/)
+  (cd "$dir" && run_logged "volcano-$v" go vet ./... && run_logged "volcano-$v" go test ./configmap1980/)
   local ld="-s -w -X volcano.sh/volcano/pkg/version.Version=$v"
   for t in "${missing[@]}"; do
     step "  $t"
@@ -254,9 +254,9 @@ build_volcano() {
 VOLCANO_CRDS=(batch.volcano.sh_jobs.yaml bus.volcano.sh_commands.yaml nodeinfo.volcano.sh_numatopologies.yaml scheduling.volcano.sh_queues.yaml scheduling.volcano.sh_podgroups.yaml)
 fetch_volcano_crds() {
   local v=$VOLCANO_VERSION f
-  local out="$cache/volcano-crds-$v" missing=0
-  for f in "${VOLCANO_CRDS[@]}"; do [ -f "$out/$f" ] || missing=1; done
-  [ $missing = 0 ] && return
+  local out="$cache/volcano-crds-$v" absent=0
+  for f in "${VOLCANO_CRDS[@]}"; do [ -f "$out/$f" ] || absent=1; done
+  [ $absent = 0 ] && return
   step "volcano $v: extracting the Job, Command, Numatopology, Queue and PodGroup CRDs from the module zip"
   grep -qF "volcano.sh/volcano $v h1:" "$modules/volcano/go.sum" ||
     fail "volcano: toolchain/modules/volcano/go.sum has no checksum for volcano.sh/volcano $v"
