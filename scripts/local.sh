@@ -102,21 +102,24 @@ rank_table() {
 }
 
 # training_status <namespace>: each Volcano training job's state line, its pods (task, node) and
-# its rank table (waiting a little for the plugin when the job's pods are all running).
+# its rank table. A job whose pods are bound gets a few seconds first for Volcano's status and the
+# configmap1980 plugin to catch up.
 training_status() {
-  local ns=$1 job table
-  [ -n "$(kubectl -n "$ns" get jobs.batch.volcano.sh -o name 2>/dev/null)" ] || return 0
+  local ns=$1 jobs job
+  jobs=$(kubectl -n "$ns" get jobs.batch.volcano.sh -o jsonpath='{.items[*].metadata.name}' 2>/dev/null) || return 0
+  [ -n "$jobs" ] || return 0
+  for job in $jobs; do
+    for _ in $(seq 30); do
+      [ -n "$(kubectl -n "$ns" get pods -l "volcano.sh/job-name=$job" -o jsonpath='{.items[*].spec.nodeName}')" ] || break
+      [[ $(rank_table "$ns" "$job") == completed* ]] &&
+        [ "$(kubectl -n "$ns" get jobs.batch.volcano.sh "$job" -o jsonpath='{.status.state.phase}')" = Running ] && break
+      sleep 0.5
+    done
+  done
   say "Training jobs (Volcano)"
   kubectl -n "$ns" get jobs.batch.volcano.sh -o custom-columns='JOB:.metadata.name,STATE:.status.state.phase,MIN AVAILABLE:.spec.minAvailable,RUNNING:.status.running,PENDING:.status.pending,RETRIES:.status.retryCount'
   kubectl -n "$ns" get pods -l volcano.sh/job-name -o custom-columns='POD:.metadata.name,JOB:.metadata.labels.volcano\.sh/job-name,TASK:.metadata.labels.volcano\.sh/task-spec,NODE:.spec.nodeName,HOST IP:.status.hostIP,PHASE:.status.phase'
-  for job in $(kubectl -n "$ns" get jobs.batch.volcano.sh -o jsonpath='{.items[*].metadata.name}'); do
-    for _ in $(seq 20); do
-      table=$(rank_table "$ns" "$job")
-      [[ $table == completed* ]] || [ "$(kubectl -n "$ns" get jobs.batch.volcano.sh "$job" -o jsonpath='{.status.state.phase}')" != Running ] && break
-      sleep 0.5
-    done
-    echo "rank table of $job (configmap1980-$job): $table"
-  done
+  for job in $jobs; do echo "rank table of $job (configmap1980-$job): $(rank_table "$ns" "$job")"; done
 }
 
 cmd_up() {

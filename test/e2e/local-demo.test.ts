@@ -97,6 +97,11 @@ describe.sequential("the local demo's commands", () => {
     const r = await run("npm run local");
     expect(r.code).toBe(0);
     expect(r.out).toContain("Done: the local stack is up");
+    // The training job as Volcano ran it: state line, its two pods on their nodes, the rank table.
+    expect(r.out).toMatch(/^llama2-pretrain\s+Running\s+2\s+2\s/m);
+    expect(r.out).toMatch(/^llama2-pretrain-main-0\s+llama2-pretrain\s+main\s+ascend-node-\d+\s+127\.0\.10\.\d+\s+Running/m);
+    expect(r.out).toMatch(/^llama2-pretrain-work-0\s+llama2-pretrain\s+work\s+ascend-node-\d+\s+127\.0\.10\.\d+\s+Running/m);
+    expect(r.out).toContain("rank table of llama2-pretrain (configmap1980-llama2-pretrain): completed, 2 server(s), 16 rank(s)");
     nextSteps = [...r.out.matchAll(/^ {2}(npm run [^#\n]*?)\s*(#.*)?$/gm)].map((m) => m[1]);
     expect(nextSteps).toEqual(expect.arrayContaining(["npm run local:preview", "npm run local:destroy", "npm run local:stop"]));
     // Two clusters side by side: other folders, other API server addresses, other state.
