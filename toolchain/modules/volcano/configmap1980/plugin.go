@@ -80,9 +80,11 @@ func (p *plugin) OnJobDelete(job *batch.Job) error {
 	return nil
 }
 
+// One watcher per job UID. A restart keeps the UID: OnJobDelete stops the watcher and OnJobAdd
+// starts a new one, so an old watcher that is still finishing must not remove its successor.
 var (
 	mu       sync.Mutex
-	watchers = map[types.UID]context.CancelFunc{}
+	watchers = map[types.UID]*watcher{}
 )
 
 func (p *plugin) watch(job *batch.Job) error {
@@ -98,32 +100,44 @@ func (p *plugin) watch(job *batch.Job) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	watchers[job.UID] = cancel
-	w := &watcher{client: p.client, namespace: job.Namespace, name: job.Name, uid: job.UID}
+	w := &watcher{client: p.client, namespace: job.Namespace, name: job.Name, uid: job.UID, cancel: cancel}
+	watchers[job.UID] = w
 	go w.run(ctx)
 	klog.Infof("%s: watching job %s/%s for its rank table", Name, job.Namespace, job.Name)
 	return nil
 }
 
+// stop cancels the job's watcher.
 func stop(uid types.UID) {
 	mu.Lock()
 	defer mu.Unlock()
-	if cancel, ok := watchers[uid]; ok {
-		cancel()
+	if w, ok := watchers[uid]; ok {
+		w.cancel()
 		delete(watchers, uid)
 	}
+}
+
+// release forgets w when it ends by itself (its job is gone), unless a successor took its place.
+func release(w *watcher) {
+	mu.Lock()
+	defer mu.Unlock()
+	if watchers[w.uid] == w {
+		delete(watchers, w.uid)
+	}
+	w.cancel()
 }
 
 type watcher struct {
 	client          kubernetes.Interface
 	namespace, name string
 	uid             types.UID
+	cancel          context.CancelFunc
 	written         string
 	lastProblem     string
 }
 
 func (w *watcher) run(ctx context.Context) {
-	defer stop(w.uid)
+	defer release(w)
 	ticker := time.NewTicker(pollInterval)
 	defer ticker.Stop()
 	for {
