@@ -417,7 +417,7 @@ EOF
 
 # ---- commands -----------------------------------------------------------------------------
 cmd_start() {
-  local nodes=${ASCEND_LOCAL_NODES:-4} i
+  local nodes=${ASCEND_LOCAL_NODES:-4} i c
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
@@ -447,6 +447,12 @@ cmd_start() {
   start_supervisor
 
   refresh_status
+  # Volcano's controller and scheduler act on informer events, not on periodic resyncs: across an
+  # API server outage they can miss one for good (a PodGroup admitted while the controller's
+  # informers re-listed left its job without pods). After the API server had to be (re)started,
+  # they are restarted too, so they begin from a fresh, complete list.
+  local apiserver_was_down=false
+  [ "$(state_of kube-apiserver)" = RUNNING ] || apiserver_was_down=true
   launch etcd
   wait_for etcd 30 curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
   launch kube-apiserver
@@ -473,6 +479,14 @@ cmd_start() {
   "$here/volcano/webhooks.sh" "$VC_WEBHOOK_PORT" "$pki/ca.crt" | kc apply -f - >/dev/null
   launch vc-webhook-manager
   wait_for vc-webhook-manager 60 webhook_serving
+  if $apiserver_was_down; then
+    for c in vc-controller-manager vc-scheduler; do
+      [ "$(state_of "$c")" = RUNNING ] || continue
+      say "restarting $c: the API server was down (its informers start afresh)"
+      ctl stop "$c" >/dev/null
+    done
+    refresh_status
+  fi
   launch vc-controller-manager
   launch vc-scheduler
   # Through the webhooks now serving (queues are mutated and validated like any other).
