@@ -30,7 +30,7 @@ npx vitest run --project unit
 
 ensure_toolchain "$repo"
 started_here=false
-# A test cluster that runs and answers is reused (and left running); anything else (stopped, half
+# A test cluster that runs and answers is reused (completed by `start`, and left running); anything else (stopped, half
 # started, left by an aborted run) is thrown away with the test state that described it.
 if ! "$repo/scripts/cluster.sh" status >/dev/null 2>&1; then
   say "Starting the tests' own local simulated CCE cluster ($ASCEND_CLUSTER_DIR)"
@@ -38,6 +38,9 @@ if ! "$repo/scripts/cluster.sh" status >/dev/null 2>&1; then
   rm -rf "${PULUMI_BACKEND_URL#file://}"; mkdir -p "${PULUMI_BACKEND_URL#file://}"
   "$repo/scripts/cluster.sh" start || die "the test cluster did not start"
   started_here=true
+else
+  # Reused: `start` brings up whatever is not running (e.g. a component added since it started).
+  "$repo/scripts/cluster.sh" start >/dev/null || die "the running test cluster could not be completed (scripts/cluster.sh start, above)"
 fi
 stop_cluster() { if $started_here; then say "Stopping the test cluster"; "$repo/scripts/cluster.sh" stop || true; fi; }
 trap stop_cluster EXIT
