@@ -12,8 +12,11 @@ import type { ClusterConfig } from "./config";
 import {
   fatalFindings,
   formatFinding,
+  JOB_NAME_LABEL,
   jobScheduled,
   jobsToAwait,
+  leftUnplacedBefore,
+  podsOfJob,
   unplacedJobMessage,
   type PodGroupJson,
   type PodJson,
@@ -23,7 +26,6 @@ import { getJson, loadKubeTarget, type KubeTarget } from "./kubeApi";
 
 const POLL_MS = 3000;
 const STACK_PODS = "app.kubernetes.io/part-of%3Dascend-stack";
-const JOB_PODS = "volcano.sh/job-name";
 
 export interface WatchedJob {
   name: string;
@@ -39,7 +41,7 @@ async function listPods(target: KubeTarget, namespace: string): Promise<PodJson[
   const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?labelSelector=`;
   const [stack, jobs] = await Promise.all([
     getJson<List<PodJson>>(target, base + STACK_PODS),
-    getJson<List<PodJson>>(target, base + JOB_PODS),
+    getJson<List<PodJson>>(target, base + JOB_NAME_LABEL),
   ]);
   const byUid = new Map([...stack.items, ...jobs.items].map((p) => [p.metadata.uid, p]));
   return [...byUid.values()];
@@ -121,8 +123,8 @@ async function watch(target: KubeTarget, namespace: string, timeoutMs: number, j
     const pods = await listPods(target, namespace).catch(() => undefined);
     if (!pods) continue; // the API server may be briefly away; the provider reports real outages
     const fatal = fatalFindings(pods, existing, clock, Date.now(), timeoutMs);
-    const unplaced =
-      Date.now() - started >= timeoutMs ? pending.filter((j) => !pods.some((p) => p.metadata.labels?.[JOB_PODS] === j.name)) : [];
+    const overdue = Date.now() - started >= timeoutMs;
+    const unplaced = overdue ? pending.filter((j) => podsOfJob(pods, j.name).length === 0) : [];
     if (fatal.length > 0 || unplaced.length > 0) {
       const groups = unplaced.length > 0 ? await listPodGroups(target, namespace) : [];
       const lines = [...fatal.map(formatFinding), ...unplaced.map((j) => unplacedJobMessage(j.name, Math.round(timeoutMs / 1000), groups))];
@@ -130,9 +132,7 @@ async function watch(target: KubeTarget, namespace: string, timeoutMs: number, j
       return;
     }
     for (let i = pending.length - 1; i >= 0; i--) {
-      const mine = pods.filter((p) => p.metadata.labels?.[JOB_PODS] === pending[i].name);
-      // A job left unplaced by an earlier update and not changed by this one: not this update's doing.
-      const unchanged = Date.now() - started >= timeoutMs && mine.length > 0 && mine.every((p) => existing.has(p.metadata.uid));
+      const unchanged = overdue && leftUnplacedBefore(pods, pending[i].name, existing);
       if (unchanged) void pulumi.log.warn(`training job ${pending[i].name} is still not placed (unchanged by this update; not awaited)`);
       if (unchanged || jobScheduled(pods, pending[i].name, pending[i].pods)) pending.splice(i, 1);
     }

@@ -47,10 +47,18 @@ export function podProblem(pod: PodJson): PodProblem | undefined {
   return undefined;
 }
 
+/** The label Volcano puts on every pod of a job: the job's name. */
+export const JOB_NAME_LABEL = "volcano.sh/job-name";
+
+/** The pods of training job `job`. */
+export function podsOfJob(pods: readonly PodJson[], job: string): PodJson[] {
+  return pods.filter((p) => p.metadata.labels?.[JOB_NAME_LABEL] === job);
+}
+
 /** The workload a pod belongs to, for messages: the P/D instance or reservation, or the Volcano job. */
 export function workloadOf(pod: PodJson): string {
   const labels = pod.metadata.labels ?? {};
-  const job = labels["volcano.sh/job-name"];
+  const job = labels[JOB_NAME_LABEL];
   if (job) return `training job ${job}`;
   return labels["app.kubernetes.io/instance"] ?? pod.metadata.name;
 }
@@ -101,7 +109,7 @@ export function fatalFindings(
 
 /** A new training job is placed once Volcano created its pods and every one of them is scheduled. */
 export function jobScheduled(pods: readonly PodJson[], job: string, expectedPods: number): boolean {
-  const mine = pods.filter((p) => p.metadata.labels?.["volcano.sh/job-name"] === job);
+  const mine = podsOfJob(pods, job);
   return (
     mine.length >= expectedPods && mine.every((p) => p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "True"))
   );
@@ -133,6 +141,15 @@ export function unplacedJobMessage(job: string, seconds: number, podGroups: read
     (why ? ` (${why.reason ?? "Unschedulable"}: ${why.message ?? ""})` : "") +
     `; the gang of ${group.spec?.minMember ?? "?"} pods does not fit the cluster's free NPU nodes`
   );
+}
+
+/**
+ * A job awaited since the update started whose pods all existed before it: left unplaced by an
+ * earlier update and not changed by this one, so not this update's doing.
+ */
+export function leftUnplacedBefore(pods: readonly PodJson[], job: string, existing: ReadonlySet<string>): boolean {
+  const mine = podsOfJob(pods, job);
+  return mine.length > 0 && mine.every((p) => existing.has(p.metadata.uid));
 }
 
 /** Volcano Job phases after which a job's pods are not expected to be (or stay) scheduled. */

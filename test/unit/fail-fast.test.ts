@@ -6,6 +6,7 @@ import {
   formatFinding,
   jobScheduled,
   jobsToAwait,
+  leftUnplacedBefore,
   podProblem,
   unplacedJobMessage,
   type PodGroupJson,
@@ -134,5 +135,16 @@ describe("jobsToAwait", () => {
     ];
     const pods = [scheduled("placed"), scheduled("stuck")];
     expect(jobsToAwait(jobs, live, pods).map((j) => j.name)).toEqual(["new", "stuck"]);
+  });
+});
+
+describe("leftUnplacedBefore", () => {
+  const jobPod = (name: string) => pod(name, unschedulable(), { "volcano.sh/job-name": "llama" });
+  it("holds only when the job has pods and every one existed before the update", () => {
+    const old = jobPod("llama-main-0");
+    const fresh = jobPod("llama-work-0");
+    expect(leftUnplacedBefore([], "llama", new Set())).toBe(false);
+    expect(leftUnplacedBefore([old], "llama", new Set([old.metadata.uid]))).toBe(true);
+    expect(leftUnplacedBefore([old, fresh], "llama", new Set([old.metadata.uid]))).toBe(false);
   });
 });
