@@ -5,22 +5,11 @@
  * configured bound with the scheduler's reason, and succeed once the port is free.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExampleStack, kubectl, upOps } from "./harness";
+import { ExampleStack, failingUp, kubectl, npuNodes, upOps } from "./harness";
 
 const VOLUME = "sfs-e2e-failfast";
 const BLOCKER = "port-8088-holder";
 let s: ExampleStack;
-
-/** Runs `up` and returns its error and duration (the error must exist). */
-async function failingUp(stack: ExampleStack): Promise<{ text: string; seconds: number }> {
-  const started = Date.now();
-  const error = await upOps(stack).then(
-    () => undefined,
-    (e: Error) => e,
-  );
-  expect(error, "up should have failed").toBeInstanceOf(Error);
-  return { text: String(error), seconds: (Date.now() - started) / 1000 };
-}
 
 beforeAll(async () => {
   s = await ExampleStack.openLocalExample("e2e-failfast", "Pulumi.local-inventory.yaml", VOLUME);
@@ -64,8 +53,7 @@ describe.sequential("fail fast when the NPUs are exhausted", () => {
     t = await ExampleStack.openLocalExample("e2e-failfast-npus", "Pulumi.local.yaml", volume);
     t.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15, awaitTrainingJobs: false }));
     // One instance of 8 NPUs more than the cluster has NPU nodes (each of 8): one can never be placed.
-    const nodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n").length;
-    t.edit("inference", (inf) => Object.assign(inf.deployments[0], { tensorParallelSize: 8, prefill: nodes, decode: 1 }));
+    t.edit("inference", (inf) => Object.assign(inf.deployments[0], { tensorParallelSize: 8, prefill: npuNodes().length, decode: 1 }));
   });
   afterAll(async () => {
     await t?.dispose(volume);

@@ -6,6 +6,7 @@ import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/aut
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { expect } from "vitest";
 import { parse, stringify } from "yaml";
 
 export const repo = path.resolve(__dirname, "../..");
@@ -26,6 +27,11 @@ export function clusterDir(): string {
 
 export function kubectl(...args: string[]): string {
   return execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** The cluster's NPU nodes ("node/<name>"). */
+export function npuNodes(): string[] {
+  return kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n");
 }
 
 /** Names of every object of the project in the cluster, as "kind/namespace/name". */
@@ -158,6 +164,17 @@ export async function previewOps(s: ExampleStack): Promise<StepOps> {
   const c = opsCollector();
   await s.stack.preview({ diff: true, onEvent: c.onEvent });
   return c.result();
+}
+
+/** Runs `up`, which must fail; returns its error text and duration. */
+export async function failingUp(s: ExampleStack): Promise<{ text: string; seconds: number }> {
+  const started = Date.now();
+  const error = await upOps(s).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  expect(error, "up should have failed").toBeInstanceOf(Error);
+  return { text: String(error), seconds: (Date.now() - started) / 1000 };
 }
 
 export async function upOps(s: ExampleStack): Promise<StepOps & { outputs: Record<string, any> }> {

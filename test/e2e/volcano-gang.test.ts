@@ -7,7 +7,7 @@
  *     every NPU of the cluster while the job can never start.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExampleStack, kubectl, previewOps, upOps } from "./harness";
+import { ExampleStack, failingUp, npuNodes, previewOps } from "./harness";
 import { eventually } from "./poll";
 import { podGroupsOf, trainingPods } from "./volcano";
 
@@ -16,25 +16,15 @@ const VOLUME = "sfs-e2e-gang";
 const JOB = "gang";
 const TIMEOUT_SECONDS = 20;
 let s: ExampleStack;
-let npuNodes: number;
-
-/** Runs `up`, which must fail; returns the error text. */
-async function failingUp(): Promise<string> {
-  const error = await upOps(s).then(
-    () => undefined,
-    (e: Error) => e,
-  );
-  expect(error, "up should have failed").toBeInstanceOf(Error);
-  return String(error);
-}
+let nodes: number;
 
 beforeAll(async () => {
-  npuNodes = kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n").length;
+  nodes = npuNodes().length;
   s = await ExampleStack.openLocal(STACK, VOLUME);
   s.edit("cluster", (c) => (c.failFast = { timeoutSeconds: TIMEOUT_SECONDS }));
   s.edit("images", (i) => Object.assign(i ?? {}, { prePull: { enabled: false } }));
   s.edit("inference", (inf) => (inf.deployments = []));
-  s.edit("training", (t) => (t.jobs = [{ name: JOB, nodes: npuNodes + 1, command: "sh /mnt/sfs_turbo/train.sh" }]));
+  s.edit("training", (t) => (t.jobs = [{ name: JOB, nodes: nodes + 1, command: "sh /mnt/sfs_turbo/train.sh" }]));
 });
 afterAll(async () => {
   await s?.dispose(VOLUME);
@@ -42,33 +32,33 @@ afterAll(async () => {
 
 describe.sequential("Volcano gang scheduling", () => {
   it("a job needing one NPU node more than exist stays Pending whole: no pod bound, no NPU held; up fails fast saying why", async () => {
-    const text = await failingUp();
+    const { text } = await failingUp(s);
     expect(text).toMatch(
       new RegExp(
         `training job ${JOB} cannot start: Volcano created no pod for it in ${TIMEOUT_SECONDS}s: its PodGroup ${JOB}-\\S+ is Pending \\(NotEnoughResources`,
       ),
     );
     const groups = podGroupsOf(STACK, JOB);
-    expect(groups.map((g) => [g.spec.minMember, g.status.phase])).toEqual([[npuNodes + 1, "Pending"]]);
+    expect(groups.map((g) => [g.spec.minMember, g.status.phase])).toEqual([[nodes + 1, "Pending"]]);
     expect(trainingPods(STACK, JOB).filter((p) => p.node !== "" || p.devices.length > 0)).toEqual([]);
   });
 
   it("with the manual's minAvailable: 1 the same job binds what fits and holds every NPU while it cannot start", async () => {
     s.edit("training", (t) => (t.jobs[0].minAvailable = 1));
     expect((await previewOps(s)).changed).toEqual({ [`${JOB}-job`]: "replace" });
-    const text = await failingUp();
+    const { text } = await failingUp(s);
     expect(text).toMatch(new RegExp(`training job ${JOB} cannot start: pod ${JOB}-work-\\d+ has been Unschedulable for \\d+s`));
     const pods = await eventually(
       () => {
         const ps = trainingPods(STACK, JOB);
-        return ps.length === npuNodes + 1 && ps.filter((p) => p.devices.length === 8).length === npuNodes && ps;
+        return ps.length === nodes + 1 && ps.filter((p) => p.devices.length === 8).length === nodes && ps;
       },
       60_000,
       "the bound pods to hold their NPUs",
     );
     const bound = pods.filter((p) => p.node !== "");
-    expect(bound).toHaveLength(npuNodes);
-    expect(new Set(bound.map((p) => p.node)).size).toBe(npuNodes);
+    expect(bound).toHaveLength(nodes);
+    expect(new Set(bound.map((p) => p.node)).size).toBe(nodes);
     expect(pods.filter((p) => p.node === "").map((p) => p.scheduled)).toEqual([false]);
     expect(podGroupsOf(STACK, JOB).map((g) => g.spec.minMember)).toEqual([1]);
   });
