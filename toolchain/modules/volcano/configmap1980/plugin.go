@@ -43,14 +43,13 @@ const (
 func init() { plugins.RegisterPluginBuilder(Name, New) }
 
 type plugin struct {
-	client  kubernetes.Interface
-	version string
-	argErr  error
+	client kubernetes.Interface
+	argErr error
 }
 
 // New builds the plugin for one job from its arguments; only --rank-table-version=v2 is supported.
 func New(client pluginsinterface.PluginClientset, arguments []string) pluginsinterface.PluginInterface {
-	p := &plugin{client: client.KubeClients, version: "v2"}
+	p := &plugin{client: client.KubeClients}
 	for _, arg := range arguments {
 		value, ok := strings.CutPrefix(arg, "--rank-table-version=")
 		if !ok {
@@ -60,7 +59,6 @@ func New(client pluginsinterface.PluginClientset, arguments []string) pluginsint
 		if value != "v2" {
 			p.argErr = fmt.Errorf("%s: rank table version %q is not supported by this stand-in (only v2)", Name, value)
 		}
-		p.version = value
 	}
 	return p
 }
