@@ -45,7 +45,11 @@ PORTS=(ETCD_PORT:23790:ASCEND_ETCD_PORT ETCD_PEER_PORT:23800:ASCEND_ETCD_PEER_PO
   APISERVER_PORT:16443:ASCEND_APISERVER_PORT KCM_PORT:16257:ASCEND_KCM_PORT
   SCHEDULER_PORT:16259:ASCEND_SCHEDULER_PORT KWOK_PORT:16247:ASCEND_KWOK_PORT
   VC_WEBHOOK_PORT:16280:ASCEND_VC_WEBHOOK_PORT VC_CONTROLLER_PORT:16281:ASCEND_VC_CONTROLLER_PORT
-  VC_SCHEDULER_PORT:16282:ASCEND_VC_SCHEDULER_PORT)
+  VC_SCHEDULER_PORT:16282:ASCEND_VC_SCHEDULER_PORT
+  REGISTRY_PORT:16500:ASCEND_REGISTRY_PORT KUBELET_PORT:16250:ASCEND_KUBELET_PORT
+  KUBELET_HEALTHZ_PORT:16248:ASCEND_KUBELET_HEALTHZ_PORT KUBE_PROXY_HEALTHZ_PORT:16256:ASCEND_KUBE_PROXY_HEALTHZ_PORT
+  KUBE_PROXY_METRICS_PORT:16249:ASCEND_KUBE_PROXY_METRICS_PORT COREDNS_HEALTH_PORT:16290:ASCEND_COREDNS_HEALTH_PORT
+  COREDNS_READY_PORT:16291:ASCEND_COREDNS_READY_PORT)
 load_ports() {
   local p name def var
   for p in "${PORTS[@]}"; do
@@ -64,6 +68,9 @@ load_ports
 # Start order (and supervisord priority); stop goes in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin
   vc-webhook-manager vc-controller-manager vc-scheduler)
+# shellcheck source=cluster/node/node.sh
+source "$here/node/node.sh"
+real_node_wanted && COMPONENTS+=("${NODE_COMPONENTS[@]}")
 
 t0=$(date +%s)
 # Progress goes to stderr so that `eval "$(scripts/cluster.sh start)"` only sees the export line.
@@ -167,6 +174,8 @@ EOF
       --requestheader-client-ca-file="$pki/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
       --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
       --requestheader-extra-headers-prefix=X-Remote-Extra- \
+      --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+      --kubelet-certificate-authority="$pki/ca.crt" --kubelet-preferred-address-types=InternalIP \
       --endpoint-reconciler-type=none --profiling=false
     # Single instance: no leader election, so a restart never waits for an old lease to expire.
     program kube-controller-manager 30 "$BIN/kube-controller-manager" \
@@ -207,6 +216,7 @@ EOF
       --scheduler-conf="$here/volcano/scheduler.conf" --leader-elect=false --cache-dumper=false \
       --ignored-provisioners=sfsturbo.csi.everest.io \
       --enable-healthz --healthz-address="127.0.0.1:$VC_SCHEDULER_PORT" --logtostderr --v=2
+    if real_node_wanted; then node_programs; fi
   } >"$CONF.new"
   if cmp -s "$CONF.new" "$CONF"; then rm -f "$CONF.new"; return 0; fi
   mv "$CONF.new" "$CONF"
@@ -264,7 +274,8 @@ stop_untracked() {
     tracked+="$(ctl pid) "
     for c in "${COMPONENTS[@]}"; do tracked+="$(pid_of "$c") "; done
   fi
-  for pattern in 'python3[.0-9]* [^ ]*supervisord' 'etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node|vc-[a-z-]*'; do
+  for pattern in 'python3[.0-9]* [^ ]*supervisord' 'etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node|vc-[a-z-]*' \
+    'docker-registry|containerd|coredns|kubelet|kube-proxy|ascend-device-plugin'; do
     for pid in $(folder_pids "$pattern"); do
       case $tracked in *" $pid "*) continue ;; esac
       args=$(ps -o args= -p "$pid") || continue # gone meanwhile
@@ -291,7 +302,8 @@ choose_ports() {
     IFS=: read -r name def var <<<"$p"
     case $name in ETCD*) comp=etcd ;; APISERVER*) comp=kube-apiserver ;; KCM*) comp=kube-controller-manager ;;
       SCHEDULER*) comp=kube-scheduler ;; KWOK*) comp=kwok ;; VC_WEBHOOK*) comp=vc-webhook-manager ;;
-      VC_CONTROLLER*) comp=vc-controller-manager ;; VC_SCHEDULER*) comp=vc-scheduler ;; esac
+      VC_CONTROLLER*) comp=vc-controller-manager ;; VC_SCHEDULER*) comp=vc-scheduler ;; REGISTRY*) comp=registry ;;
+      KUBELET*) comp=kubelet ;; KUBE_PROXY*) comp=kube-proxy ;; COREDNS*) comp=coredns ;; esac
     port=${!name}
     if [ "$(state_of "$comp")" != RUNNING ]; then
       who=$(holder "$port")
@@ -316,13 +328,18 @@ choose_ports() {
 toolchain() {
   if [ -n "${ASCEND_TOOLCHAIN_BIN:-}" ]; then BIN=$ASCEND_TOOLCHAIN_BIN; else
     local out
-    out=$("$repo/scripts/toolchain.sh" etcd kubernetes kwok volcano 2>"$state/logs/toolchain.log") ||
+    local tools=(etcd kubernetes kwok volcano)
+    real_node_wanted && tools+=(node coredns)
+    out=$("$repo/scripts/toolchain.sh" "${tools[@]}" 2>"$state/logs/toolchain.log") ||
       { tail -n 20 "$state/logs/toolchain.log" >&2; die "scripts/toolchain.sh failed"; }
     BIN=$(printf '%s\n' "$out" | sed -n 's/^TOOLCHAIN_BIN=//p' | tail -n1)
   fi
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok vc-webhook-manager vc-controller-manager vc-scheduler; do
+  local bins=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok vc-webhook-manager vc-controller-manager vc-scheduler)
+  real_node_wanted && bins+=(kubelet kube-proxy ascend-device-plugin coredns)
+  for b in "${bins[@]}"; do
     [ -x "$BIN/$b" ] || die "$b not found in $BIN (run scripts/toolchain.sh)"
   done
+  CACHE_DIR=$(dirname "$BIN")
   # shellcheck source=../toolchain/versions.env
   source "$repo/toolchain/versions.env"
   CRDS="$(dirname "$BIN")/volcano-crds-$VOLCANO_VERSION"
@@ -422,6 +439,7 @@ cmd_start() {
     case $1 in
       --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
       --nodes=*) nodes=${1#*=}; shift ;;
+      --no-real-node) ASCEND_REAL_NODE=0; shift ;;
       *) die "unknown start option '$1'" ;;
     esac
   done
@@ -429,6 +447,7 @@ cmd_start() {
   mkdir -p "$state/run" "$state/logs" "$state/etcd"
 
   ensure_debian_package supervisord supervisor "the process supervisor of the local cluster"
+  if real_node_wanted; then node_packages; fi
   toolchain
   refresh_status
   if [ "$(awk '$2 == "RUNNING"' <<<"$STATUS" | wc -l)" = ${#COMPONENTS[@]} ] && readyz; then
@@ -443,6 +462,10 @@ cmd_start() {
   kubeconfig "$state/controller-manager.kubeconfig" controller-manager
   kubeconfig "$state/scheduler.kubeconfig" scheduler
   kubeconfig "$state/volcano.kubeconfig" volcano
+  kubeconfig "$state/kubelet.kubeconfig" kubelet
+  kubeconfig "$state/kube-proxy.kubeconfig" kube-proxy
+  kubeconfig "$state/coredns.kubeconfig" coredns
+  if real_node_wanted; then write_node_files; node_claim; fi
   write_config
   start_supervisor
 
@@ -499,9 +522,14 @@ cmd_start() {
   wait_for device-plugin 30 this_run_logged device-plugin "watching pods"
   wait_for vc-controller-manager 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_CONTROLLER_PORT/healthz"
   wait_for vc-scheduler 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_SCHEDULER_PORT/healthz"
+  if real_node_wanted; then node_start; fi
   refresh_status
   for c in "${COMPONENTS[@]}"; do [ "$(state_of "$c")" = RUNNING ] || fail_component "$c" "process exited"; done
-  say "cluster ready: $nodes node(s), context $CONTEXT"
+  if real_node_wanted; then
+    say "cluster ready: $nodes kwok node(s) and the real node $NODE_NAME, context $CONTEXT"
+  else
+    say "cluster ready: $nodes node(s), context $CONTEXT"
+  fi
   echo "export KUBECONFIG=$KUBECONFIG_PATH"
 }
 
@@ -509,6 +537,7 @@ cmd_stop() {
   local purge=0 pid
   [ "${1:-}" = --purge ] && purge=1
   if supervisor_up; then
+    node_teardown
     stop_programs
     pid=$(ctl pid)
     ctl shutdown >/dev/null
@@ -516,7 +545,12 @@ cmd_stop() {
     say "stopped supervisord (pid $pid)"
   fi
   stop_untracked
-  if [ $purge = 1 ]; then rm -rf "$state"; say "purged $state"; else say "stopped (data kept in $state)"; fi
+  if [ $purge = 1 ]; then
+    node_paths
+    node_unmount
+    rm -rf --one-file-system "$state"
+    say "purged $state"
+  else say "stopped (data kept in $state)"; fi
 }
 
 cmd_status() {
@@ -548,6 +582,7 @@ case ${1:-} in
   stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_PATH" ;;
+  stop-node) supervisor_up && node_teardown; say "the real node's programs are stopped" ;;
   ctl)
     shift
     if [ ! -f "$CONF" ] || ! command -v supervisorctl >/dev/null; then die "no cluster in $state: \`$0 start\` first"; fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provides every tool the local stack and the end-to-end tests need, at the versions pinned in
 # toolchain/versions.env: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, etcd,
-# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, actionlint, and Volcano's
-# vc-webhook-manager, vc-controller-manager and vc-scheduler plus its CRDs.
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, actionlint, Volcano's
+# vc-webhook-manager, vc-controller-manager and vc-scheduler plus its CRDs, and the real node's
+# kubelet, kube-proxy, ascend-device-plugin (our stand-in) and CoreDNS.
 #
 # A tool already installed at the pinned version is used as is; otherwise it is built from the Go
 # module proxy into a per-user cache outside the repo and reused later. Every build uses the
@@ -17,7 +18,7 @@
 # run `go mod tidy` in that directory once, and commit go.mod and go.sum.
 #
 # Usage: scripts/toolchain.sh [tool...]      (no argument: all tools)
-#   tools: pulumi language-nodejs kubernetes-provider kubernetes etcd kwok actionlint volcano
+#   tools: pulumi language-nodejs kubernetes-provider kubernetes etcd kwok actionlint volcano node coredns
 # Prints the bin directory to put on PATH as its last line ("TOOLCHAIN_BIN=<dir>").
 set -euo pipefail
 
@@ -186,6 +187,42 @@ build_kubernetes() {
   done
 }
 
+# The real node's programs (toolchain/modules/node): kubelet and kube-proxy from the control
+# plane's k8s.io/kubernetes version, and our Ascend device-plugin stand-in (its tests run first).
+NODE_TOOLS=(kubelet kube-proxy ascend-device-plugin)
+build_node() {
+  local v=$KUBERNETES_VERSION missing=() key t; key=$(module_key node)
+  for t in "${NODE_TOOLS[@]}"; do
+    if have "$t" "$v" node "$key"; then link "$t" "$v"; else missing+=("$t"); fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  step "${missing[*]} $v: building toolchain/modules/node (cold: ~8 min)"
+  local dir; dir=$(prepare node "$v" "$key" k8s.io/kubernetes "$v")
+  (cd "$dir" && run_logged "node-$v" go vet ./... && run_logged "node-$v" go test ./deviceplugin/)
+  local ld pkg
+  ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1"
+  ld="$ld -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2) -X k8s.io/client-go/pkg/version.gitVersion=$v"
+  for t in "${missing[@]}"; do
+    step "  $t"
+    pkg="k8s.io/kubernetes/cmd/$t"
+    [ "$t" = ascend-device-plugin ] && pkg=./cmd/ascend-device-plugin
+    rm -f "$bin/$t-$v"
+    (cd "$dir" && run_logged "node-$v" go build -trimpath -o "$bin/$t-$v" -ldflags "$ld" "$pkg")
+    built "$t" "$v" "$key"
+  done
+}
+
+# CoreDNS with only the plugins the real node's Corefile uses (toolchain/modules/coredns).
+build_coredns() {
+  local v=$COREDNS_VERSION key; key=$(module_key coredns)
+  have coredns "$v" coredns "$key" && { link coredns "$v"; return; }
+  step "coredns $v: building toolchain/modules/coredns"
+  local dir; dir=$(prepare coredns "$v" "$key" github.com/coredns/coredns "$v")
+  rm -f "$bin/coredns-$v"
+  (cd "$dir" && CGO_ENABLED=0 run_logged "coredns-$v" go build -trimpath -o "$bin/coredns-$v" -ldflags "-s -w" .)
+  built coredns "$v" "$key"
+}
+
 build_etcd() {
   local v=$ETCD_VERSION key; key=$(module_key etcd)
   have etcd "$v" etcd "$key" && { link etcd "$v"; return; }
@@ -280,7 +317,7 @@ if [ ${#tools[@]} -eq 0 ]; then
   { "$0" pulumi language-nodejs kubernetes-provider 2>&1 | grep --line-buffered -v '^TOOLCHAIN_BIN=' | sed -u 's/^/[pulumi chain] /' >&2
     echo "${PIPESTATUS[0]}" >"$rc_file"; } &
   status=0
-  "$0" volcano etcd kwok actionlint kubernetes >/dev/null || status=$?
+  "$0" volcano etcd kwok actionlint kubernetes node coredns >/dev/null || status=$?
   wait
   [ "$(cat "$rc_file" 2>/dev/null)" = 0 ] || fail "the Pulumi tool chain failed (its step is named above)"
   [ $status -eq 0 ] || fail "the Kubernetes tool chain failed (its step is named above)"
@@ -298,6 +335,8 @@ for t in "${tools[@]}"; do
     kwok) build_kwok ;;
     actionlint) build_actionlint ;;
     volcano) build_volcano ;;
+    node) build_node ;;
+    coredns) build_coredns ;;
     *) fail "unknown tool '$t'" ;;
   esac
 done

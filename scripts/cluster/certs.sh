@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Creates the PKI of the local cluster in <dir>: a CA, the API server's serving cert, client certs
-# (admin in system:masters, controller-manager, scheduler, volcano), the service-account key pair
+# (admin in system:masters, controller-manager, scheduler, volcano, the real node's), the service-account key pair
 # and the serving cert of Volcano's admission webhooks (on 127.0.0.1, signed by the cluster CA that
 # the webhook configurations name as caBundle).
 # Idempotent: an existing, complete PKI is kept so kubeconfigs stay valid across restarts; a PKI made
-# before the Volcano certs existed gets only those added.
+# before the Volcano or real-node certs existed gets only those added.
 # EC P-256 keys throughout: generating RSA keys would cost seconds of `start` on 2 cores.
 set -euo pipefail
 pki=$1
@@ -32,7 +32,21 @@ volcano_certs() {
   chmod 600 ./*.key
 }
 
-if [ -f .complete ]; then volcano_certs; exit 0; fi
+# node_certs: the real node's identities (docs/local-cluster.md#real-node): the kubelet (client in
+# system:nodes, and its serving cert on the node address), the API server's client to kubelets,
+# kube-proxy and CoreDNS (bound to built-in roles or scripts/cluster/node/rbac.yaml).
+NODE_IP=10.245.0.1
+node_certs() {
+  [ -f kubelet-serving.crt ] && [ -f coredns.crt ] && return 0
+  leaf kubelet "/O=system:nodes/CN=system:node:ascend-real-0" clientAuth
+  leaf kubelet-serving "/CN=ascend-real-0" serverAuth "IP:$NODE_IP,DNS:ascend-real-0"
+  leaf apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+  leaf kube-proxy "/CN=system:kube-proxy" clientAuth
+  leaf coredns "/CN=ascend-local:coredns" clientAuth
+  chmod 600 ./*.key
+}
+
+if [ -f .complete ]; then volcano_certs; node_certs; exit 0; fi
 
 key ca
 openssl req -x509 -new -key ca.key -subj "/CN=ascend-local-ca" -days 3650 -out ca.crt \
@@ -57,4 +71,5 @@ key sa
 openssl ec -in sa.key -pubout -out sa.pub 2>/dev/null
 chmod 600 ./*.key
 volcano_certs
+node_certs
 touch .complete
