@@ -275,7 +275,7 @@ stop_untracked() {
     for c in "${COMPONENTS[@]}"; do tracked+="$(pid_of "$c") "; done
   fi
   for pattern in 'python3[.0-9]* [^ ]*supervisord' 'etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|node|vc-[a-z-]*' \
-    'docker-registry|containerd|coredns|kubelet|kube-proxy|ascend-device-plugin'; do
+    'docker-registry|containerd|coredns|kubelet|kube-proxy|ascend-device-plugin|sfsturbo-csi'; do
     for pid in $(folder_pids "$pattern"); do
       case $tracked in *" $pid "*) continue ;; esac
       args=$(ps -o args= -p "$pid") || continue # gone meanwhile
@@ -335,7 +335,7 @@ toolchain() {
     BIN=$(printf '%s\n' "$out" | sed -n 's/^TOOLCHAIN_BIN=//p' | tail -n1)
   fi
   local bins=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok vc-webhook-manager vc-controller-manager vc-scheduler)
-  real_node_wanted && bins+=(kubelet kube-proxy ascend-device-plugin coredns)
+  real_node_wanted && bins+=(kubelet kube-proxy ascend-device-plugin sfsturbo-csi coredns)
   for b in "${bins[@]}"; do
     [ -x "$BIN/$b" ] || die "$b not found in $BIN (run scripts/toolchain.sh)"
   done

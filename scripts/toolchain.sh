@@ -3,7 +3,7 @@
 # toolchain/versions.env: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, etcd,
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, actionlint, Volcano's
 # vc-webhook-manager, vc-controller-manager and vc-scheduler plus its CRDs, and the real node's
-# kubelet, kube-proxy, ascend-device-plugin (our stand-in) and CoreDNS.
+# kubelet, kube-proxy, ascend-device-plugin and sfsturbo-csi (our stand-ins) and CoreDNS.
 #
 # A tool already installed at the pinned version is used as is; otherwise it is built from the Go
 # module proxy into a per-user cache outside the repo and reused later. Every build uses the
@@ -188,8 +188,9 @@ build_kubernetes() {
 }
 
 # The real node's programs (toolchain/modules/node): kubelet and kube-proxy from the control
-# plane's k8s.io/kubernetes version, and our Ascend device-plugin stand-in (its tests run first).
-NODE_TOOLS=(kubelet kube-proxy ascend-device-plugin)
+# plane's k8s.io/kubernetes version, and our stand-ins for the Ascend device plugin (its tests run
+# first) and the SFS Turbo CSI node plugin.
+NODE_TOOLS=(kubelet kube-proxy ascend-device-plugin sfsturbo-csi)
 build_node() {
   local v=$KUBERNETES_VERSION missing=() key t; key=$(module_key node)
   for t in "${NODE_TOOLS[@]}"; do
@@ -205,7 +206,7 @@ build_node() {
   for t in "${missing[@]}"; do
     step "  $t"
     pkg="k8s.io/kubernetes/cmd/$t"
-    [ "$t" = ascend-device-plugin ] && pkg=./cmd/ascend-device-plugin
+    case $t in ascend-device-plugin | sfsturbo-csi) pkg=./cmd/$t ;; esac
     rm -f "$bin/$t-$v"
     (cd "$dir" && run_logged "node-$v" go build -trimpath -o "$bin/$t-$v" -ldflags "$ld" "$pkg")
     built "$t" "$v" "$key"

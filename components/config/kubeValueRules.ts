@@ -7,6 +7,15 @@ import { subdomainProblem } from "../common/names";
 import type { Report } from "../common/issues";
 import type { StackConfig } from "./schema";
 
+function nodeSelectorRules(selector: Record<string, string>, at: (string | number)[], report: Report): void {
+  for (const [key, value] of Object.entries(selector)) {
+    const k = qualifiedNameProblem(key, "node-selector key");
+    if (k) report([...at, key], k);
+    const v = labelValueProblem(value, "node-selector value");
+    if (v) report([...at, key], v);
+  }
+}
+
 export function kubeValueRules(c: StackConfig, report: Report): void {
   const a = c.accelerator;
   const resource = extendedResourceNameProblem(a.resourceName);
@@ -14,12 +23,10 @@ export function kubeValueRules(c: StackConfig, report: Report): void {
   // The ring-controller.cce label of the training ConfigMap, Job and pods carries the profile.
   const profile = labelValueProblem(a.profile, "profile (the ring-controller.cce label value)");
   if (profile) report(["accelerator", "profile"], profile);
-  for (const [key, value] of Object.entries(a.nodeSelector)) {
-    const k = qualifiedNameProblem(key, "node-selector key");
-    if (k) report(["accelerator", "nodeSelector", key], k);
-    const v = labelValueProblem(value, "node-selector value");
-    if (v) report(["accelerator", "nodeSelector", key], v);
-  }
+  nodeSelectorRules(a.nodeSelector, ["accelerator", "nodeSelector"], report);
+  c.inference.deployments.forEach((d, i) => {
+    if (d.placement) nodeSelectorRules(d.placement.nodeSelector, ["inference", "deployments", i, "placement", "nodeSelector"], report);
+  });
   const annotation = qualifiedNameProblem(a.deviceAnnotation, "annotation key");
   if (annotation) report(["accelerator", "deviceAnnotation"], annotation);
 

@@ -130,6 +130,20 @@ export const pdDeploymentSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * device-plugin mode: where the deployment's pods (instances and scheduler) may run, on top of
+     * accelerator.nodeSelector and accelerator.tolerations, e.g. a node pool kept for inference.
+     * Inventory mode places its pods on inference.nodes and takes no placement.
+     */
+    placement: z
+      .object({
+        /** Node labels required besides accelerator.nodeSelector. */
+        nodeSelector: z.record(z.string()).default({}),
+        /** Tolerations besides accelerator.tolerations. */
+        tolerations: z.array(tolerationSchema).default([]),
+      })
+      .strict()
+      .optional(),
     /** Image of every container. Default: images.base (the manual's base image). */
     image: imageRef.optional(),
     /** LLM_TOOLS_PATH: llm_tools of AscendCloud-LLM inside the image. */

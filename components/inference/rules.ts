@@ -133,6 +133,8 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
     reportRequestOverLimit(at("scheduler", "resources", "cpu"), d.scheduler.resources.cpu, report);
     reportRequestOverLimit(at("scheduler", "resources", "memory"), d.scheduler.resources.memory, report);
     reportBadEnvNames(at("env"), d.env, report);
+    if (d.placement && d.mode === "inventory")
+      report(at("placement"), "is for device-plugin mode only: inventory mode places its pods on the nodes of inference.nodes");
   });
 
   const resolved = input.resolved;

@@ -274,3 +274,16 @@ describe("inference.nodes", () => {
     expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(["inference.nodes[0].hostIP", "inference.nodes[0].deviceIPs.x"]));
   });
 });
+
+describe("placement", () => {
+  it("is for device-plugin mode only, and its node-selector labels follow Kubernetes' syntax", () => {
+    expectIssue(inferenceRaw([dep({ placement: { nodeSelector: { pool: "a" } } })]), `${D}[0].placement`, /device-plugin mode only/);
+    expectIssue(
+      inferenceRaw([{ ...DEVICE_PLUGIN, placement: { nodeSelector: { "bad key!": "x" } } }]),
+      `${D}[0].placement.nodeSelector.bad key!`,
+      /node-selector key/,
+    );
+    expectIssue(inferenceRaw([{ ...DEVICE_PLUGIN, placement: { nodeSelecter: {} } }]), `${D}[0].placement.nodeSelecter`, /unknown key/);
+    expect(validateStackConfig(inferenceRaw([{ ...DEVICE_PLUGIN, placement: { nodeSelector: { pool: "a" } } }])).ok).toBe(true);
+  });
+});

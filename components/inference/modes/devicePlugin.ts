@@ -46,12 +46,16 @@ function rendezvousCommand(i: PdInputs, name: string, server: string[]): string[
 
 const identityEnv = () => [fieldEnv("POD_UID", "metadata.uid"), fieldEnv("HOST_IP", "status.hostIP")];
 
-/** Any accelerator node but the inventory's; tolerations of the accelerator. */
-const placementOf = (i: PdInputs) => ({
-  nodeSelector: i.accelerator.nodeSelector,
-  ...avoidHosts(i.inventoryHosts),
-  ...tolerationsOf(i, false),
-});
+/** Any accelerator node (narrowed by the deployment's placement) but the inventory's; tolerations of both. */
+function placementOf(i: PdInputs) {
+  const own = i.deployment.config.placement;
+  const tolerations = [...(tolerationsOf(i, false).tolerations ?? []), ...(own?.tolerations ?? [])];
+  return {
+    nodeSelector: { ...i.accelerator.nodeSelector, ...own?.nodeSelector },
+    ...avoidHosts(i.inventoryHosts),
+    ...(tolerations.length ? { tolerations } : {}),
+  };
+}
 
 export const devicePluginMode: ModeStrategy = {
   configMapData: (i) => ({ [MANIFEST_KEY]: JSON.stringify(rendezvousManifest(i.deployment), null, 2) + "\n" }),

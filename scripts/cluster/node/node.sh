@@ -11,7 +11,7 @@
 # shellcheck source=files.sh
 source "$here/node/files.sh"
 NODE_OWNER=/run/ascend-stack/real-node.owner
-NODE_COMPONENTS=(registry containerd coredns kubelet kube-proxy ascend-device-plugin)
+NODE_COMPONENTS=(registry containerd coredns kubelet kube-proxy ascend-device-plugin sfsturbo-csi)
 NODE_TAINT=ascend.local/real-node
 
 # real_node_wanted: ASCEND_REAL_NODE=0 (or start --no-real-node) leaves the cluster kwok-only.
@@ -28,6 +28,7 @@ node_programs() {
   program kube-proxy 140 "$BIN/kube-proxy" --config="$NODE_DIR/kube-proxy.yaml" --v=1
   program ascend-device-plugin 150 "$BIN/ascend-device-plugin" --pod-resources="$KUBELET_ROOT/pod-resources/kubelet.sock" \
     --dev-dir="$DEV_DIR" --kubeconfig="$KUBECONFIG_PATH" --node-ip="$NODE_IP" --node-index="$NODE_INDEX"
+  program sfsturbo-csi 160 "$BIN/sfsturbo-csi" --kubelet-root="$KUBELET_ROOT" --share-root="$SFS_DIR" --node-id="$NODE_NAME"
 }
 
 node_packages() {
@@ -53,7 +54,8 @@ node_claim() {
 }
 
 node_ready() {
-  [ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.allocatable.huawei\.com/ascend-1980}' 2>/dev/null)" = True/8 ]
+  [ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.allocatable.huawei\.com/ascend-1980}' 2>/dev/null)" = True/8 ] &&
+    kc get csinode "$NODE_NAME" -o jsonpath='{.spec.drivers[*].name}' 2>/dev/null | grep -qw sfsturbo.csi.everest.io
 }
 coredns_ready() { curl -sf --max-time 2 "http://127.0.0.1:$COREDNS_READY_PORT/ready" >/dev/null; }
 ctr_() { ctr -a "$CTRD_SOCK" "$@"; }
@@ -73,7 +75,7 @@ node_start() {
   say "real node $NODE_NAME: network, host stand-ins, images"
   "$here/node/net.sh" up || die "the real node's network could not be set up (scripts/cluster/node/net.sh up)"
   node_host_standins
-  kc apply -f "$here/node/rbac.yaml" >/dev/null
+  kc apply -f "$here/node/rbac.yaml" -f "$here/node/csidriver.yaml" >/dev/null
   node_launch registry
   wait_for registry 30 curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/"
   "$here/node-image/build.sh" "$CACHE_DIR" "127.0.0.1:$REGISTRY_PORT" 2>"$state/logs/node-image.log" ||
@@ -86,7 +88,8 @@ node_start() {
   node_launch kube-proxy
   wait_for kube-proxy 60 curl -sf --max-time 2 "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"
   launch ascend-device-plugin
-  say "waiting for $NODE_NAME to be Ready with 8 NPUs"
+  launch sfsturbo-csi
+  say "waiting for $NODE_NAME to be Ready with 8 NPUs and the SFS Turbo CSI driver"
   wait_for kubelet 120 node_ready
 }
 
@@ -102,7 +105,7 @@ node_teardown() {
     for c in "${NODE_COMPONENTS[@]}"; do [ "$(state_of "$c")" = RUNNING ] && break; done
     [ "$(state_of "$c")" = RUNNING ] || return 0
   fi
-  for c in ascend-device-plugin kube-proxy kubelet coredns; do
+  for c in sfsturbo-csi ascend-device-plugin kube-proxy kubelet coredns; do
     [ "$(state_of "$c")" = RUNNING ] && { ctl stop "$c" >/dev/null; say "stopped $c"; }
   done
   [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
