@@ -29,8 +29,16 @@ export function kubectl(...args: string[]): string {
   return execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** The cluster's NPU nodes ("node/<name>"). */
+/** The label and taint of the local cluster's real node (scripts/cluster/node/node.sh). */
+export const REAL_NODE = { name: "ascend-real-0", label: "ascend.local/real-node", ip: "10.245.0.1" };
+
+/** The cluster's kwok NPU nodes ("node/<name>"): every NPU node but the (tainted) real one. */
 export function npuNodes(): string[] {
+  return kubectl("get", "nodes", "-l", `accelerator/huawei-npu=ascend-1980,!${REAL_NODE.label}`, "-o", "name").trim().split("\n");
+}
+
+/** Every NPU node, the real one included (where a DaemonSet that tolerates everything runs). */
+export function allNpuNodes(): string[] {
   return kubectl("get", "nodes", "-l", "accelerator/huawei-npu=ascend-1980", "-o", "name").trim().split("\n");
 }
 
@@ -45,7 +53,7 @@ export function projectObjects(): string[] {
 /** A stack whose config is a copy of an example stack file, with edits applied to the copy. */
 export class ExampleStack {
   readonly file: string;
-  private config: Record<string, any>;
+  config: Record<string, any>;
 
   private constructor(
     readonly name: string,
@@ -80,13 +88,33 @@ export class ExampleStack {
     return ExampleStack.openLocalExample(name, "Pulumi.local.yaml", volume);
   }
 
-  /** Opens a local-cluster example stack file as stack `name`, its first volume renamed to `volume`. */
+  /**
+   * Opens a local-cluster example stack file as stack `name`, its first volume renamed to `volume`,
+   * on the kwok nodes only: P/D placements on the real node are dropped (the real node's own
+   * tests, real-node.test.ts, use openRealNode).
+   */
   static async openLocalExample(name: string, exampleFile: string, volume: string): Promise<ExampleStack> {
     requireEnvironment();
     const s = await ExampleStack.open(name, exampleFile);
     s.edit("storage", (st) => {
       st.volumes[0].name = volume;
     });
+    s.edit("inference", (inf) => inf?.deployments?.forEach((d: any) => delete d.placement));
+    return s;
+  }
+
+  /** Opens Pulumi.local.yaml as stack `name` with every NPU workload on the real node. */
+  static async openRealNode(name: string, volume: string): Promise<ExampleStack> {
+    requireEnvironment();
+    const s = await ExampleStack.open(name, "Pulumi.local.yaml");
+    s.edit("storage", (st) => {
+      st.volumes[0].name = volume;
+    });
+    s.config["ascend-stack:accelerator"] = {
+      nodeSelector: { "accelerator/huawei-npu": "ascend-1980", [REAL_NODE.label]: "true" },
+      tolerations: [{ key: REAL_NODE.label, operator: "Exists", effect: "NoSchedule" }],
+    };
+    s.write();
     return s;
   }
 
@@ -119,7 +147,7 @@ export class ExampleStack {
     this.config = parse(fs.readFileSync(this.file, "utf8")).config;
   }
 
-  private write() {
+  write(): void {
     const existing = fs.existsSync(this.file) ? parse(fs.readFileSync(this.file, "utf8")) : {};
     fs.writeFileSync(this.file, stringify({ ...existing, config: this.config }));
   }
