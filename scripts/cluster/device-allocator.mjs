@@ -6,8 +6,10 @@ export const RESOURCE = "huawei.com/ascend-1980";
 export const ANNOTATION = "cce.kubectl.kubernetes.io/ascend-1980-configuration";
 export const DEVICES_PER_NODE = 8;
 
-// Documentation-only address blocks (RFC 5737): the fake RoCE addresses must never be routable.
-const DOC_BLOCKS = ["192.0.2", "198.51.100", "203.0.113"];
+// The stand-in RoCE addresses come from 198.18.0.0/15 (RFC 2544, benchmarking), which the local
+// cluster routes as unreachable (scripts/cluster/node/net.sh): nothing can ever send to them off
+// this machine. Same scheme as the real node's device plugin (toolchain/modules/node/deviceplugin).
+const ADDRESSES = 2 * 256 * 250;
 
 /** Parse a quantity of whole devices ("2", 2); anything else counts as 0. */
 function count(q) {
@@ -35,9 +37,8 @@ export function requestedDevices(pod) {
 /** Deterministic fake RoCE address of device `id` on node number `nodeIndex`. */
 export function deviceIp(nodeIndex, id) {
   const k = nodeIndex * DEVICES_PER_NODE + Number(id);
-  const block = DOC_BLOCKS[Math.floor(k / 250)];
-  if (!block) throw new Error(`node index ${nodeIndex} is beyond the simulated address space`);
-  return `${block}.${(k % 250) + 1}`;
+  if (k >= ADDRESSES) throw new Error(`node index ${nodeIndex} is beyond the simulated address space`);
+  return `198.${18 + Math.floor(k / (256 * 250))}.${Math.floor(k / 250) % 256}.${(k % 250) + 1}`;
 }
 
 /** Device ids recorded in an existing annotation value (empty on missing or malformed JSON). */

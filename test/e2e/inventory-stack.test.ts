@@ -28,8 +28,8 @@ describe.sequential("inventory-mode example stack", () => {
       ["2", "1"],
     ]);
     expect(global.server_group_list[2].server_list[0].device).toEqual([
-      { device_id: "4", device_ip: "192.0.2.13", rank_id: "0" },
-      { device_id: "5", device_ip: "192.0.2.14", rank_id: "1" },
+      { device_id: "4", device_ip: "198.18.0.13", rank_id: "0" },
+      { device_id: "5", device_ip: "198.18.0.14", rank_id: "1" },
     ]);
     for (const name of ["qwen-2p2d-prefill-0", "qwen-2p2d-prefill-1", "qwen-2p2d-decode-0", "qwen-2p2d-scheduler"]) {
       const pods = JSON.parse(s.kubectl("get", "pods", "-l", `app.kubernetes.io/instance=${name}`, "-o", "json")).items;

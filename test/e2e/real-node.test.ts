@@ -94,6 +94,19 @@ print(json.dumps({
 `;
 }
 
+/** Connects from a pod to each address; prints {address: "connected" | errno name}. */
+const REACH = `
+import errno, json, socket
+out = {}
+for host, port in [("192.0.2.1", 80), ("93.184.216.34", 80), ("10.244.0.9", 80), ("${REAL_NODE.ip}", 9000)]:
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+        out["%s:%d" % (host, port)] = "connected"
+    except OSError as e:
+        out["%s:%d" % (host, port)] = errno.errorcode.get(e.errno, str(e))
+print(json.dumps(out))
+`;
+
 const podsOnRealNode = () =>
   (JSON.parse(s.kubectl("get", "pods", "-o", "json")).items as any[]).filter((p) => p.spec.nodeName === REAL_NODE.name);
 
@@ -219,6 +232,25 @@ describe.sequential("the real node", () => {
     expect(r.cards.err).toMatch(/the local table names cards \S+ but this container was given none/);
     expect(r.missing.err).toContain("GLOBAL_RANK_TABLE_FILE_PATH=/nonexistent.json: no such file");
     expect(r.tables.err).toContain("RANK_TABLE_FILE_PATH is not set");
+  });
+
+  it("traffic stays on this machine: off-machine and unserved cluster addresses fail locally", async () => {
+    const route = (ip: string) => execFileSync("ip", ["route", "get", ip], { encoding: "utf8" });
+    // kwok pod IPs, an unprogrammed service IP's fallback and the stand-in NPU addresses are refused here.
+    for (const ip of ["10.244.7.7", "198.18.3.51"]) expect(() => route(ip)).toThrow();
+    expect(route("10.96.0.1")).toMatch(/dev ascend-cni0/);
+    expect(execFileSync("iptables", ["-S", "FORWARD"], { encoding: "utf8" })).toContain("-A FORWARD -j ASCEND-GUARD");
+    // From a pod: no default route (the machine's gateway and the internet are unreachable at
+    // once), kwok pod IPs are refused by the node; the node itself answers.
+    const { phase, log } = await runClientPod("reach", REACH);
+    expect(phase, log).toBe("Succeeded");
+    const r = JSON.parse(log.trim().split("\n").pop()!);
+    expect(r).toEqual({
+      "192.0.2.1:80": "ENETUNREACH",
+      "93.184.216.34:80": "ENETUNREACH",
+      "10.244.0.9:80": "EHOSTUNREACH",
+      [`${REAL_NODE.ip}:9000`]: "connected",
+    });
   });
 
   it("the one-node training job runs its command in a real container with the manual's mounts, env and /dev/shm, and completes", async () => {

@@ -55,10 +55,12 @@ describe("allocate", () => {
 });
 
 describe("deviceIp / devicesFromAnnotation", () => {
-  it("gives distinct documentation-range addresses per node and device", () => {
-    const ips = [0, 1, 2].flatMap((n) => [0, 7].map((d) => deviceIp(n, d)));
+  it("gives distinct addresses in the unreachable-routed 198.18.0.0/15 per node and device (the real node's scheme)", () => {
+    const ips = [0, 1, 2, 89].flatMap((n) => [0, 7].map((d) => deviceIp(n, d)));
     expect(new Set(ips).size).toBe(ips.length);
-    for (const ip of ips) expect(ip).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+$/);
+    for (const ip of ips) expect(ip).toMatch(/^198\.1[89]\.\d+\.\d+$/);
+    // The same addresses the real node's device plugin gives (deviceplugin.DeviceIP).
+    expect([deviceIp(0, 0), deviceIp(0, 7), deviceIp(100, 0)]).toEqual(["198.18.0.1", "198.18.0.8", "198.18.3.51"]);
   });
   it("round-trips the annotation and tolerates garbage", () => {
     const { annotation } = allocate(node(), npuPod("r", 3))!;
