@@ -32,7 +32,7 @@ volcano_certs() {
   chmod 600 ./*.key
 }
 
-# node_certs: the real node's identities (docs/local-cluster.md#real-node): the kubelet (client in
+# node_certs: the real node's identities (docs/real-node.md): the kubelet (client in
 # system:nodes, and its serving cert on the node address), the API server's client to kubelets,
 # kube-proxy and CoreDNS (bound to built-in roles or scripts/cluster/node/rbac.yaml).
 NODE_IP=10.245.0.1

@@ -90,6 +90,8 @@ afterAll(() => {
     spawnSync("bash", [path.join(checkout, "scripts/cluster.sh"), "stop", "--purge"], { cwd: checkout, env: userEnv(), stdio: "ignore" });
   }
   fs.rmSync(checkout, { recursive: true, force: true });
+  // The demo took the machine's one real node: the tests' cluster takes it back.
+  spawnSync("bash", [path.join(repo, "scripts/cluster.sh"), "start"], { stdio: "ignore" });
 });
 
 describe.sequential("the local demo's commands", () => {
@@ -102,6 +104,20 @@ describe.sequential("the local demo's commands", () => {
     expect(r.out).toMatch(/^llama2-pretrain-main-0\s+llama2-pretrain\s+main\s+ascend-node-\d+\s+127\.0\.10\.\d+\s+Running/m);
     expect(r.out).toMatch(/^llama2-pretrain-work-0\s+llama2-pretrain\s+work\s+ascend-node-\d+\s+127\.0\.10\.\d+\s+Running/m);
     expect(r.out).toContain("rank table of llama2-pretrain (configmap1980-llama2-pretrain): completed, 2 server(s), 16 rank(s)");
+    // The P/D deployment runs on the real node (which moved to the demo's cluster: one per
+    // machine) and answered; the printed command, pasted into a plain shell, gets an answer too.
+    expect(r.out).toContain("the real node moves here from the cluster in");
+    expect(r.out).toMatch(
+      /P\/D deployment qwen-pd .* answered a completion request: prefill on cards \S+ \(port 8088\), then decode on cards \S+ \(port 8089\)/,
+    );
+    const paste = /^ {2}(curl -s http:\/\/\S+\/v1\/completions .*)$/m.exec(r.out)?.[1];
+    expect(paste, "the printed completion command").toBeDefined();
+    const answer = JSON.parse(execFileSync("bash", ["-c", paste!], { encoding: "utf8", env: userEnv() }));
+    expect(answer).toMatchObject({
+      object: "text_completion",
+      model: "qwen2-7b",
+      served_by: { prefill: { role: "prefill" }, decode: { role: "decode" } },
+    });
     nextSteps = [...r.out.matchAll(/^ {2}(npm run [^#\n]*?)\s*(#.*)?$/gm)].map((m) => m[1]);
     expect(nextSteps).toEqual(expect.arrayContaining(["npm run local:preview", "npm run local:destroy", "npm run local:stop"]));
     // Two clusters side by side: other folders, other API server addresses, other state.

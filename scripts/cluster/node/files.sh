@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # The real node's configuration files, written by every `scripts/cluster.sh start` into
 # <cluster folder>/node/ (sourced by scripts/cluster.sh; uses its $state, $pki and ports).
-# docs/local-cluster.md#real-node explains each choice.
+# docs/real-node.md explains each choice.
+# Sourced: $state, $pki, $CONTEXT and the *_PORT variables are scripts/cluster.sh's; NODE_* are used
+# by node.sh.
+# shellcheck disable=SC2034,SC2153,SC2154
 
 NODE_NAME=ascend-real-0
 NODE_IP=10.245.0.1
@@ -187,7 +190,7 @@ node_host_standins() {
   done
   [ -e /usr/local/Ascend/driver/version.info ] || printf 'Version=24.1.rc3 (ascend-stack local stand-in)\n' >/usr/local/Ascend/driver/version.info
   if [ ! -e /etc/hccn.conf ]; then
-    for r in 0 1 2 3 4 5 6 7; do printf 'address_%s=198.18.3.%s\nnetmask_%s=255.255.255.0\n' "$r" "$((51 + r))" "$r" "$r"; done >/etc/hccn.conf
+    for r in 0 1 2 3 4 5 6 7; do printf 'address_%s=198.18.3.%s\nnetmask_%s=255.255.255.0\n' "$r" "$((51 + r))" "$r"; done >/etc/hccn.conf
     echo /etc/hccn.conf >>"$list"
   fi
   if [ ! -e /etc/ascend_install.info ]; then

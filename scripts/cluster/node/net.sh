@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real node's network, and the guards that keep every cluster packet on this machine
-# (docs/local-cluster.md#network). Needs root. Idempotent.
+# (docs/real-node.md). Needs root. Idempotent.
 #
 #   up:   bridge ascend-cni0 with the node address 10.245.0.1/24 (the pods' gateway; kubelet's
 #         --node-ip); routes: the service range 10.96.0.0/16 to the bridge, and unreachable

@@ -2,7 +2,10 @@
 # The local cluster's real node, ascend-real-0 (sourced by scripts/cluster.sh): a local registry
 # with the images, containerd + runc, CoreDNS, kubelet, kube-proxy and the Ascend device-plugin
 # stand-in, under the cluster folder's supervisord like the other components.
-# docs/local-cluster.md#real-node.
+# docs/real-node.md.
+# Sourced: $here, $repo, $state, $BIN and the helpers (program, launch, wait_for, kc, ...) are
+# scripts/cluster.sh's.
+# shellcheck disable=SC2154
 #
 # One real node per machine: the kubelet's device-plugin directory, iptables' KUBE-* chains and the
 # bridge are machine-wide. The cluster folder that has it is written in $NODE_OWNER; a start of
@@ -108,7 +111,7 @@ node_teardown() {
   for c in sfsturbo-csi ascend-device-plugin kube-proxy kubelet coredns; do
     [ "$(state_of "$c")" = RUNNING ] && { ctl stop "$c" >/dev/null; say "stopped $c"; }
   done
-  [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  if [ -x "$bin/kube-proxy" ]; then "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
   if [ "$(state_of containerd)" = RUNNING ]; then
     for c in $(ctr_ -n k8s.io tasks ls -q 2>/dev/null); do ctr_ -n k8s.io tasks kill -s KILL "$c" >/dev/null 2>&1 || true; done
     for _ in $(seq 20); do
@@ -123,7 +126,7 @@ node_teardown() {
   for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $CTRD_SOCK( |$)" || true); do terminate "$pid"; done
   # The pods' network namespaces (containerd keeps them bind-mounted in /run/netns) and addresses.
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cni-' || true); do
-    ip netns exec "$ns" ip -4 -o addr 2>/dev/null | grep -q ' 10\.245\.0\.' && ip netns delete "$ns" 2>/dev/null || true
+    if ip netns exec "$ns" ip -4 -o addr 2>/dev/null | grep -q ' 10\.245\.0\.'; then ip netns delete "$ns" 2>/dev/null || true; fi
   done
   rm -rf "$NODE_DIR/cni/ipam"
   node_unmount

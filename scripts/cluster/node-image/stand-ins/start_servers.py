@@ -6,7 +6,7 @@ else. It parses the manual's arguments, enforces the manual's runtime contract (
 message naming the broken rule), then serves a tiny OpenAI-compatible API. A prefill or decode
 instance answers with its identity; the scheduler (api-server) routes each request to one prefill
 instance (by --prefill-routing-policy), then to one decode instance, and the answer names both.
-See docs/local-cluster.md#start-servers-stand-in.
+See docs/real-node.md.
 
 The contract (ascend-stack docs/manual-facts.md, "P/D separated deployment"):
   - GLOBAL_RANK_TABLE_FILE_PATH and RANK_TABLE_FILE_PATH name existing rank-table files;

@@ -1,4 +1,4 @@
 #!/bin/sh
 # Local stand-in for AscendCloud-LLM's PD_separate/start_servers.sh (ascend-stack's local real
-# node; docs/local-cluster.md#start-servers-stand-in): same arguments, same runtime contract.
+# node; docs/real-node.md): same arguments, same runtime contract.
 exec python3 "$(dirname "$0")/start_servers.py" "$@"

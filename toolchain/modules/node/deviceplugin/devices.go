@@ -1,6 +1,6 @@
 // Package deviceplugin holds the pure logic of the local real node's Ascend device plugin
 // stand-in: which cards to prefer, the stand-in device files a container gets, and the pod
-// annotation CCE's plugin writes (docs/local-cluster.md#real-node).
+// annotation CCE's plugin writes (docs/real-node.md).
 package deviceplugin
 
 import (

@@ -1,7 +1,7 @@
 // ascend-device-plugin: the local real node's stand-in for CCE's Ascend device plugin. It serves
 // the kubelet device-plugin API for huawei.com/ascend-1980 (8 cards, stand-in device files), and
 // feeds the kubelet's real allocations (pod-resources API) into the pod annotation CCE's plugin
-// writes, which the rank-table code reads. docs/local-cluster.md#real-node.
+// writes, which the rank-table code reads. docs/real-node.md.
 package main
 
 import (

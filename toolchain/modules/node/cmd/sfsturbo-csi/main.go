@@ -2,7 +2,7 @@
 // SFS Turbo (sfsturbo.csi.everest.io). A static SFS Turbo PersistentVolume (volumeHandle = the
 // share id) is published into pods as a bind mount of <share root>/<share id> on this machine, so
 // the stacks' PersistentVolumes stay exactly as on CCE and every pod of the node shares the files.
-// It registers with the kubelet through the plugin-registration API. docs/local-cluster.md#real-node.
+// It registers with the kubelet through the plugin-registration API. docs/real-node.md.
 package main
 
 import (
