@@ -3,11 +3,13 @@
 # kube-controller-manager, kube-scheduler) with kwok-managed fake Ascend 910B (snt9b) nodes,
 # a device-plugin stand-in that annotates NPU pods the way CCE does, and Volcano (its CRDs, the
 # `default` Queue, vc-webhook-manager with its admission webhooks, vc-controller-manager with the
-# job plugins incl. the configmap1980 stand-in, and vc-scheduler). No containers run anywhere: it
-# exists so the Pulumi program and the end-to-end tests can deploy to a real API server on a
-# machine without Docker or NPUs.
+# job plugins incl. the configmap1980 stand-in, and vc-scheduler), plus one real node that runs
+# containers (kubelet, containerd, CoreDNS, kube-proxy, stand-ins for the Ascend device plugin and
+# the SFS Turbo CSI driver; scripts/cluster/node/). It exists so the Pulumi program and the
+# end-to-end tests can deploy to a real API server, and run containers, on a machine without
+# Docker or NPUs.
 #
-# Usage: scripts/cluster.sh start [--nodes N] | stop [--purge] | status | env | ctl <supervisorctl args>
+# Usage: scripts/cluster.sh start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | status | env | ctl <supervisorctl args>
 #   N defaults to $ASCEND_LOCAL_NODES or 4 (the demo stack needs 3: a two-node training job takes
 #   every card of two nodes, its P/D instances take cards on others). Everything lives in the cluster folder,
 #   $ASCEND_CLUSTER_DIR or <repo>/.local/cluster/ (`npm test` uses its own, .local/test/cluster/).
@@ -19,8 +21,12 @@
 #   Ports (loopback only): a new cluster takes the defaults below (+ $ASCEND_PORT_OFFSET) or, when
 #   another process holds one, the next free port, and keeps them in <cluster folder>/ports.env.
 #   An explicit ASCEND_ETCD_PORT, ASCEND_ETCD_PEER_PORT, ASCEND_APISERVER_PORT, ASCEND_KCM_PORT,
-#   ASCEND_SCHEDULER_PORT, ASCEND_KWOK_PORT, ASCEND_VC_WEBHOOK_PORT, ASCEND_VC_CONTROLLER_PORT or
-#   ASCEND_VC_SCHEDULER_PORT is used as given (start fails when it is taken).
+#   ASCEND_SCHEDULER_PORT, ASCEND_KWOK_PORT, ASCEND_VC_WEBHOOK_PORT, ASCEND_VC_CONTROLLER_PORT,
+#   ASCEND_VC_SCHEDULER_PORT or one of the real node's (ASCEND_REGISTRY_PORT, ASCEND_KUBELET_PORT,
+#   ASCEND_KUBELET_HEALTHZ_PORT, ASCEND_KUBE_PROXY_HEALTHZ_PORT, ASCEND_KUBE_PROXY_METRICS_PORT,
+#   ASCEND_COREDNS_HEALTH_PORT, ASCEND_COREDNS_READY_PORT) is used as given (start fails when it is taken).
+#   The real node (docs/real-node.md): one per machine, taken over by the cluster that starts last;
+#   `start --no-real-node` or ASCEND_REAL_NODE=0 leaves a cluster kwok-only. `stop-node` stops only it.
 #   Processes of this folder that its supervisord does not track (it was killed, or the folder's
 #   run/ was deleted) are stopped by start and stop.
 #   ASCEND_TOOLCHAIN_BIN=<dir> skips scripts/toolchain.sh and uses binaries from <dir>.
@@ -66,11 +72,15 @@ load_ports() {
 }
 load_ports
 # Start order (and supervisord priority); stop goes in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin
+CONTROL_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin
   vc-webhook-manager vc-controller-manager vc-scheduler)
 # shellcheck source=cluster/node/node.sh
 source "$here/node/node.sh"
-real_node_wanted && COMPONENTS+=("${NODE_COMPONENTS[@]}")
+set_components() {
+  COMPONENTS=("${CONTROL_COMPONENTS[@]}")
+  if real_node_wanted; then COMPONENTS+=("${NODE_COMPONENTS[@]}"); fi
+}
+set_components
 
 t0=$(date +%s)
 # Progress goes to stderr so that `eval "$(scripts/cluster.sh start)"` only sees the export line.
@@ -439,7 +449,7 @@ cmd_start() {
     case $1 in
       --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
       --nodes=*) nodes=${1#*=}; shift ;;
-      --no-real-node) ASCEND_REAL_NODE=0; shift ;;
+      --no-real-node) ASCEND_REAL_NODE=0; set_components; shift ;;
       *) die "unknown start option '$1'" ;;
     esac
   done
@@ -548,6 +558,7 @@ cmd_stop() {
   if [ $purge = 1 ]; then
     node_paths
     node_unmount
+    case $KUBELET_ROOT in "$state"/*) ;; *) rm -rf --one-file-system "$KUBELET_ROOT" ;; esac
     rm -rf --one-file-system "$state"
     say "purged $state"
   else say "stopped (data kept in $state)"; fi
@@ -587,5 +598,5 @@ case ${1:-} in
     shift
     if [ ! -f "$CONF" ] || ! command -v supervisorctl >/dev/null; then die "no cluster in $state: \`$0 start\` first"; fi
     exec supervisorctl -c "$CONF" "$@" ;;
-  *) echo "usage: $0 start [--nodes N] | stop [--purge] | status | env | ctl <supervisorctl args>" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | status | env | ctl <supervisorctl args>" >&2; exit 2 ;;
 esac

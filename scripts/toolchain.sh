@@ -83,6 +83,39 @@ use_installed() {
   return 1
 }
 
+# uncached <tool> <version> <key> <binary...>: links each binary cached for this module and
+# prints the names of the others (one per line), which need a build.
+uncached() {
+  local tool=$1 v=$2 key=$3 t; shift 3
+  for t in "$@"; do
+    if have "$t" "$v" "$tool" "$key"; then link "$t" "$v"; else echo "$t"; fi
+  done
+}
+
+# needs_build <tool> <version> <key> <module> <test package> <cold time> <binary...>: links the
+# binaries cached for this module; when some are not (MISSING), prepares the build directory (DIR),
+# runs go vet on the module and the tests of our own code in it. Returns 1 when nothing is missing.
+needs_build() {
+  local tool=$1 v=$2 key=$3 mod=$4 tests=$5 cold=$6; shift 6
+  mapfile -t MISSING < <(uncached "$tool" "$v" "$key" "$@")
+  [ ${#MISSING[@]} -gt 0 ] || return 1
+  step "${MISSING[*]} $v: building toolchain/modules/$tool (cold: $cold)"
+  DIR=$(prepare "$tool" "$v" "$key" "$mod" "$v")
+  (cd "$DIR" && run_logged "$tool-$v" go vet ./... && run_logged "$tool-$v" go test "$tests")
+}
+
+# build_each <tool> <version> <key> <ldflags> <package function> <binary...>: go build of each
+# binary in DIR (its package named by the function).
+build_each() {
+  local tool=$1 v=$2 key=$3 ld=$4 package=$5 t; shift 5
+  for t in "$@"; do
+    step "  $t"
+    rm -f "$bin/$t-$v"
+    (cd "$DIR" && run_logged "$tool-$v" go build -trimpath -o "$bin/$t-$v" -ldflags "$ld" "$("$package" "$t")")
+    built "$t" "$v" "$key"
+  done
+}
+
 # prepare <tool> <version> <key> <module> <module version>: checks that the committed module
 # requires the pinned version, copies it into a fresh build directory and prints that directory.
 prepare() {
@@ -192,26 +225,13 @@ build_kubernetes() {
 # first) and the SFS Turbo CSI node plugin.
 NODE_TOOLS=(kubelet kube-proxy ascend-device-plugin sfsturbo-csi)
 build_node() {
-  local v=$KUBERNETES_VERSION missing=() key t; key=$(module_key node)
-  for t in "${NODE_TOOLS[@]}"; do
-    if have "$t" "$v" node "$key"; then link "$t" "$v"; else missing+=("$t"); fi
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  step "${missing[*]} $v: building toolchain/modules/node (cold: ~8 min)"
-  local dir; dir=$(prepare node "$v" "$key" k8s.io/kubernetes "$v")
-  (cd "$dir" && run_logged "node-$v" go vet ./... && run_logged "node-$v" go test ./deviceplugin/)
-  local ld pkg
+  local v=$KUBERNETES_VERSION key ld; key=$(module_key node)
+  needs_build node "$v" "$key" k8s.io/kubernetes ./deviceplugin/ "~8 min" "${NODE_TOOLS[@]}" || return 0
   ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1"
   ld="$ld -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2) -X k8s.io/client-go/pkg/version.gitVersion=$v"
-  for t in "${missing[@]}"; do
-    step "  $t"
-    pkg="k8s.io/kubernetes/cmd/$t"
-    case $t in ascend-device-plugin | sfsturbo-csi) pkg=./cmd/$t ;; esac
-    rm -f "$bin/$t-$v"
-    (cd "$dir" && run_logged "node-$v" go build -trimpath -o "$bin/$t-$v" -ldflags "$ld" "$pkg")
-    built "$t" "$v" "$key"
-  done
+  build_each node "$v" "$key" "$ld" node_package "${MISSING[@]}"
 }
+node_package() { case $1 in ascend-device-plugin | sfsturbo-csi) echo "./cmd/$1" ;; *) echo "k8s.io/kubernetes/cmd/$1" ;; esac; }
 
 # CoreDNS with only the plugins the real node's Corefile uses (toolchain/modules/coredns).
 build_coredns() {
@@ -266,24 +286,11 @@ build_actionlint() {
 VOLCANO_TOOLS=(vc-webhook-manager vc-controller-manager vc-scheduler)
 build_volcano() {
   fetch_volcano_crds
-  local v=$VOLCANO_VERSION missing=() key t; key=$(module_key volcano)
-  for t in "${VOLCANO_TOOLS[@]}"; do
-    if have "$t" "$v" volcano "$key"; then link "$t" "$v"; else missing+=("$t"); fi
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  step "${missing[*]} $v: building toolchain/modules/volcano (cold: ~15 min)"
-  local dir; dir=$(prepare volcano "$v" "$key" volcano.sh/volcano "$v")
-  (cd "$dir" && run_logged "volcano-$v" go vet ./... && run_logged "volcano-$v" go test ./configmap1980/)
-  local ld="-s -w -X volcano.sh/volcano/pkg/version.Version=$v"
-  for t in "${missing[@]}"; do
-    step "  $t"
-    local pkg=./cmd/$t
-    [ "$t" = vc-scheduler ] && pkg=volcano.sh/volcano/cmd/scheduler
-    rm -f "$bin/$t-$v"
-    (cd "$dir" && run_logged "volcano-$v" go build -trimpath -o "$bin/$t-$v" -ldflags "$ld" "$pkg")
-    built "$t" "$v" "$key"
-  done
+  local v=$VOLCANO_VERSION key; key=$(module_key volcano)
+  needs_build volcano "$v" "$key" volcano.sh/volcano ./configmap1980/ "~15 min" "${VOLCANO_TOOLS[@]}" || return 0
+  build_each volcano "$v" "$key" "-s -w -X volcano.sh/volcano/pkg/version.Version=$v" volcano_package "${MISSING[@]}"
 }
+volcano_package() { if [ "$1" = vc-scheduler ]; then echo volcano.sh/volcano/cmd/scheduler; else echo "./cmd/$1"; fi; }
 
 # The Volcano CRDs are files in the volcano.sh/volcano module zip, not Go code; the zip is
 # checked against toolchain/modules/volcano/go.sum.

@@ -20,6 +20,9 @@ node_paths() {
   # A unix socket's path must fit in 108 bytes.
   [ ${#CTRD_SOCK} -le 100 ] || CTRD_SOCK="/run/ascend-containerd-$(printf '%s' "$state" | md5sum | cut -c1-16).sock"
   KUBELET_ROOT="$NODE_DIR/kubelet"
+  # The kubelet's plugin sockets lie up to 51 bytes below its root, and a socket path must fit in
+  # 108: a deep cluster folder gets a root outside it (removed by stop --purge).
+  [ $((${#KUBELET_ROOT} + 51)) -le 107 ] || KUBELET_ROOT="/var/lib/ascend-stack/kubelet-$(printf '%s' "$state" | md5sum | cut -c1-16)"
   SFS_DIR="$NODE_DIR/sfs-turbo"
   DEV_DIR="$NODE_DIR/dev"
 }
