@@ -137,6 +137,7 @@ node_teardown() {
 # deepest first, so that a purge never deletes through a mount.
 node_unmount() {
   local m
-  findmnt -rn -o TARGET | awk -v d="$NODE_DIR/" -v k="$KUBELET_ROOT/" 'index($0, d) == 1 || index($0, k) == 1' | sort -r |
+  # The kubelet bind-mounts its root onto itself: the folders themselves count too.
+  findmnt -rn -o TARGET | awk -v d="$NODE_DIR" -v k="$KUBELET_ROOT" '$0 == d || $0 == k || index($0, d "/") == 1 || index($0, k "/") == 1' | sort -r |
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 }
