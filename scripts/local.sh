@@ -139,10 +139,10 @@ inference_status() {
     # shellcheck disable=SC2016 # JavaScript, not shell
     answer=$(bash -c "$cmd" | node -e 'let t="";process.stdin.on("data",(c)=>(t+=c)).on("end",()=>{try{const r=JSON.parse(t),s=r.served_by;console.log(`prefill on cards ${s.prefill.cards} (port ${s.prefill.port}), then decode on cards ${s.decode.cards} (port ${s.decode.port})`)}catch{console.log("no valid answer: "+t.slice(0,200))}})')
     say "P/D deployment $svc ($svc.$ns.svc.cluster.local:$port, ClusterIP $ip) answered a completion request: $answer"
-    echo "Send one yourself (this machine is the real node, so the Service's ClusterIP works here):"
-    echo "  $cmd"
+    COMPLETIONS+=("$cmd")
   done
 }
+COMPLETIONS=()
 
 cmd_up() {
   ensure_toolchain "$repo"
@@ -174,6 +174,12 @@ cmd_up() {
   inference_status "$ns"
   echo
   echo "Done: the local stack is up on $(sed -n 's/^ *server: //p' "$KUBECONFIG")."
+  if [ ${#COMPLETIONS[@]} -gt 0 ]; then
+    echo
+    echo "Send a completion request to the P/D deployment yourself (this machine is the cluster's real node,"
+    echo "so the Service's ClusterIP answers here; from a pod, use its name <service>.<namespace>.svc.cluster.local):"
+    printf '  %s\n' "${COMPLETIONS[@]}"
+  fi
   next_steps
 }
 

@@ -223,7 +223,10 @@ describe("device-plugin mode", () => {
   });
   it("narrows its nodes and adds tolerations by the deployment's placement (instances and scheduler alike)", () => {
     const toleration = { key: "pool", operator: "Equal", value: "inference", effect: "NoSchedule" };
-    const placed = inputsOf([MANUAL_1P1D, { ...DEVICE_PLUGIN, placement: { nodeSelector: { pool: "inference" }, tolerations: [toleration] } }], 1);
+    const placed = inputsOf(
+      [MANUAL_1P1D, { ...DEVICE_PLUGIN, placement: { nodeSelector: { pool: "inference" }, tolerations: [toleration] } }],
+      1,
+    );
     for (const spec of [pod(buildInstanceDeployment(placed, placed.deployment.instances[0])), pod(buildSchedulerDeployment(placed))]) {
       expect(spec.nodeSelector).toEqual({ "accelerator/huawei-npu": "ascend-1980", pool: "inference" });
       expect(spec.tolerations).toEqual([toleration]);
