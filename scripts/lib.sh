@@ -1,5 +1,12 @@
 # Shared helpers for the project's entry scripts.
 # shellcheck shell=bash
+
+# The system tools the local cluster's real node runs (ip, iptables, runc, debootstrap) are in the
+# sbin folders, which a minimal PATH (cron, CI with `env -i`) lacks.
+for d in /usr/local/sbin /usr/sbin /sbin; do
+  case ":$PATH:" in *":$d:"*) ;; *) [ -d "$d" ] && PATH="$PATH:$d" ;; esac
+done
+unset d
 say() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
 
