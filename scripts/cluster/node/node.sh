@@ -35,6 +35,7 @@ node_programs() {
 }
 
 node_packages() {
+  [ "$(id -u)" = 0 ] || die "the real node needs root (a bridge, iptables rules, containerd): run as root, or set ASCEND_REAL_NODE=0 (or start --no-real-node) for a kwok-only cluster"
   ensure_debian_package containerd containerd "the real node's container runtime"
   ensure_debian_package runc runc "the real node's OCI runtime"
   [ -x /usr/lib/cni/bridge ] || ensure_debian_package /usr/lib/cni/bridge containernetworking-plugins "the real node's pod network (CNI)"
