@@ -19,6 +19,32 @@ if [ "${1:-}" = unit ]; then
   exec npx vitest run --project unit
 fi
 
+# The tests' cluster starts in the background (after the toolchain it needs) while the type check,
+# lint and unit tests run: they need no cluster. Its output goes to a log, shown if it fails.
+ensure_toolchain "$repo"
+start_log="$repo/.local/test/cluster-start.log"
+mkdir -p "$(dirname "$start_log")"
+started_here=false
+# A test cluster that runs and answers is reused (completed by `start`, and left running); anything else (stopped, half
+# started, left by an aborted run) is thrown away with the test state that described it.
+if ! "$repo/scripts/cluster.sh" status >/dev/null 2>&1; then
+  say "Starting the tests' own local simulated CCE cluster ($ASCEND_CLUSTER_DIR) in the background (log: $start_log)"
+  { "$repo/scripts/cluster.sh" stop --purge >/dev/null 2>&1 || true
+    rm -rf "${PULUMI_BACKEND_URL#file://}"; mkdir -p "${PULUMI_BACKEND_URL#file://}"
+    "$repo/scripts/cluster.sh" start; } >"$start_log" 2>&1 &
+  started_here=true
+else
+  # Reused: `start` brings up whatever is not running (e.g. a component added since it started).
+  say "Completing the running test cluster in the background (scripts/cluster.sh start; log: $start_log)"
+  "$repo/scripts/cluster.sh" start >"$start_log" 2>&1 &
+fi
+cluster_start=$!
+stop_cluster() {
+  kill "$cluster_start" 2>/dev/null && wait "$cluster_start" 2>/dev/null
+  if $started_here; then say "Stopping the test cluster"; "$repo/scripts/cluster.sh" stop || true; fi
+}
+trap stop_cluster EXIT
+
 say "Type check"
 npx tsc --noEmit -p . || die "type errors (above)"
 
@@ -28,22 +54,12 @@ bash "$repo/scripts/lint.sh" || die "lint findings (above); \`npm run format\` f
 say "Unit tests"
 npx vitest run --project unit
 
-ensure_toolchain "$repo"
-started_here=false
-# A test cluster that runs and answers is reused (completed by `start`, and left running); anything else (stopped, half
-# started, left by an aborted run) is thrown away with the test state that described it.
-if ! "$repo/scripts/cluster.sh" status >/dev/null 2>&1; then
-  say "Starting the tests' own local simulated CCE cluster ($ASCEND_CLUSTER_DIR)"
-  "$repo/scripts/cluster.sh" stop --purge >/dev/null 2>&1 || true
-  rm -rf "${PULUMI_BACKEND_URL#file://}"; mkdir -p "${PULUMI_BACKEND_URL#file://}"
-  "$repo/scripts/cluster.sh" start || die "the test cluster did not start"
-  started_here=true
-else
-  # Reused: `start` brings up whatever is not running (e.g. a component added since it started).
-  "$repo/scripts/cluster.sh" start >/dev/null || die "the running test cluster could not be completed (scripts/cluster.sh start, above)"
+say "Waiting for the test cluster"
+if ! wait "$cluster_start"; then
+  tail -n 40 "$start_log" >&2
+  die "the test cluster did not start (above; whole log: $start_log)"
 fi
-stop_cluster() { if $started_here; then say "Stopping the test cluster"; "$repo/scripts/cluster.sh" stop || true; fi; }
-trap stop_cluster EXIT
+grep -E '^\[cluster \+[0-9]+s\] cluster ready' "$start_log" >&2 || true
 
 say "End-to-end tests (real Pulumi engine, the test cluster at $(sed -n 's/^ *server: //p' "$KUBECONFIG"))"
 npx vitest run --project e2e
