@@ -124,22 +124,23 @@ training_status() {
 
 # inference_status <namespace>: each P/D deployment's Service answers a completion request sent
 # from this machine (the real node: kube-proxy routes its ClusterIP), and the command to send one.
+# Its pods may still be (re)starting, e.g. after a stop: then it says so and does not wait.
 inference_status() {
-  local ns=$1 svc ip port model answer
+  local ns=$1 svc ip port model answer cmd
   for svc in $(kubectl -n "$ns" get services -l app.kubernetes.io/component=scheduler -o jsonpath='{.items[*].metadata.name}' 2>/dev/null); do
     ip=$(kubectl -n "$ns" get service "$svc" -o jsonpath='{.spec.clusterIP}')
     port=$(kubectl -n "$ns" get service "$svc" -o jsonpath='{.spec.ports[0].port}')
-    # shellcheck disable=SC2016 # JavaScript, not shell
-    model=$(curl -s --max-time 5 "http://$ip:$port/v1/models" | node -e 'let t="";process.stdin.on("data",(c)=>(t+=c)).on("end",()=>{try{console.log(JSON.parse(t).data[0].id)}catch{}})')
-    if [ -z "$model" ]; then
-      say "P/D deployment $svc: no answer on $ip:$port from this machine (its pods run on the real node only; see \`npm run local:status\`)"
-      continue
-    fi
-    local cmd="curl -s http://$ip:$port/v1/completions -H 'Content-Type: application/json' -d '{\"model\": \"$model\", \"prompt\": \"What is an NPU?\", \"max_tokens\": 8}'"
-    # shellcheck disable=SC2016 # JavaScript, not shell
-    answer=$(bash -c "$cmd" | node -e 'let t="";process.stdin.on("data",(c)=>(t+=c)).on("end",()=>{try{const r=JSON.parse(t),s=r.served_by;console.log(`prefill on cards ${s.prefill.cards} (port ${s.prefill.port}), then decode on cards ${s.decode.cards} (port ${s.decode.port})`)}catch{console.log("no valid answer: "+t.slice(0,200))}})')
-    say "P/D deployment $svc ($svc.$ns.svc.cluster.local:$port, ClusterIP $ip) answered a completion request: $answer"
+    model=$(kubectl -n "$ns" get deployment "$svc-scheduler" -o jsonpath='{.spec.template.spec.containers[0].command}' 2>/dev/null |
+      node -e 'let t="";process.stdin.on("data",(c)=>(t+=c)).on("end",()=>{try{const a=JSON.parse(t);console.log(a[a.indexOf("--served-model-name")+1]??"")}catch{}})') || true
+    cmd="curl -s http://$ip:$port/v1/completions -H 'Content-Type: application/json' -d '{\"model\": \"${model:-<model>}\", \"prompt\": \"What is an NPU?\", \"max_tokens\": 8}'"
     COMPLETIONS+=("$cmd")
+    # shellcheck disable=SC2016 # JavaScript, not shell
+    answer=$(bash -c "$cmd --max-time 10" 2>/dev/null | node -e 'let t="";process.stdin.on("data",(c)=>(t+=c)).on("end",()=>{try{const s=JSON.parse(t).served_by;console.log(`prefill on cards ${s.prefill.cards} (port ${s.prefill.port}), then decode on cards ${s.decode.cards} (port ${s.decode.port})`)}catch{}})') || true
+    if [ -n "$answer" ]; then
+      say "P/D deployment $svc ($svc.$ns.svc.cluster.local:$port, ClusterIP $ip) answered a completion request: $answer"
+    else
+      say "P/D deployment $svc ($svc.$ns.svc.cluster.local:$port, ClusterIP $ip) does not answer yet: its pods run on the real node only and may still be starting (\`npm run local:kubectl -- -n $ns get pods -o wide\`)"
+    fi
   done
 }
 COMPLETIONS=()
