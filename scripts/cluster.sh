@@ -442,6 +442,17 @@ status:
 EOF
 }
 
+# restart_after_outage <program...>: stops the running ones, so that `launch` starts them afresh.
+restart_after_outage() {
+  local c
+  for c in "$@"; do
+    [ "$(state_of "$c")" = RUNNING ] || continue
+    say "restarting $c: the API server was down (its informers start afresh)"
+    ctl stop "$c" >/dev/null
+  done
+  refresh_status
+}
+
 # ---- commands -----------------------------------------------------------------------------
 cmd_start() {
   local nodes=${ASCEND_LOCAL_NODES:-4} i c
@@ -480,10 +491,11 @@ cmd_start() {
   start_supervisor
 
   refresh_status
-  # Volcano's controller and scheduler act on informer events, not on periodic resyncs: across an
-  # API server outage they can miss one for good (a PodGroup admitted while the controller's
-  # informers re-listed left its job without pods). After the API server had to be (re)started,
-  # they are restarted too, so they begin from a fresh, complete list.
+  # Controllers act on informer events: across an API server outage they can miss one for good (a
+  # PodGroup admitted while Volcano's controller re-listed left its job without pods; watches
+  # refused by the restarting API server's not yet synced authorizer left a claim unbound). After
+  # the API server had to be (re)started, the controller-manager, the scheduler and Volcano's
+  # controller and scheduler are restarted too, so they begin from a fresh, complete list.
   local apiserver_was_down=false
   [ "$(state_of kube-apiserver)" = RUNNING ] || apiserver_was_down=true
   launch etcd
@@ -491,6 +503,7 @@ cmd_start() {
   launch kube-apiserver
   say "waiting for $SERVER/readyz"
   wait_for kube-apiserver 90 readyz
+  if $apiserver_was_down; then restart_after_outage kube-controller-manager kube-scheduler; fi
   launch kube-controller-manager
   launch kube-scheduler
   launch kwok
@@ -512,14 +525,7 @@ cmd_start() {
   "$here/volcano/webhooks.sh" "$VC_WEBHOOK_PORT" "$pki/ca.crt" | kc apply -f - >/dev/null
   launch vc-webhook-manager
   wait_for vc-webhook-manager 60 webhook_serving
-  if $apiserver_was_down; then
-    for c in vc-controller-manager vc-scheduler; do
-      [ "$(state_of "$c")" = RUNNING ] || continue
-      say "restarting $c: the API server was down (its informers start afresh)"
-      ctl stop "$c" >/dev/null
-    done
-    refresh_status
-  fi
+  if $apiserver_was_down; then restart_after_outage vc-controller-manager vc-scheduler; fi
   launch vc-controller-manager
   launch vc-scheduler
   # Through the webhooks now serving (queues are mutated and validated like any other).
