@@ -356,6 +356,8 @@ toolchain() {
   [ -f "$CRDS/nodeinfo.volcano.sh_numatopologies.yaml" ] || die "Volcano CRDs missing in $CRDS (run scripts/toolchain.sh volcano)"
 }
 kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+# installed_bin: where the toolchain's binaries are, for commands that do not build it (status, stop).
+installed_bin() { echo "${ASCEND_TOOLCHAIN_BIN:-${ASCEND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-stack}/bin}"; }
 # webhook_serving: Volcano's admission server answers TLS with a cert the cluster CA signed (any
 # HTTP status will do: a GET without an AdmissionReview is an error, but a served one).
 webhook_serving() {
@@ -443,11 +445,14 @@ EOF
 }
 
 # restart_after_outage <program...>: stops the running ones, so that `launch` starts them afresh.
-restart_after_outage() {
-  local c
+restart_after_outage() { stop_for_restart "the API server was down (its informers start afresh)" "$@"; }
+# stop_for_restart <reason> <program...>: stops the running ones, so that `launch` starts them afresh.
+stop_for_restart() {
+  local reason=$1 c
+  shift
   for c in "$@"; do
     [ "$(state_of "$c")" = RUNNING ] || continue
-    say "restarting $c: the API server was down (its informers start afresh)"
+    say "restarting $c: $reason"
     ctl stop "$c" >/dev/null
   done
   refresh_status
@@ -587,7 +592,7 @@ cmd_status() {
   [ $up = 1 ] || return 3
   if [ -f "$pki/admin.crt" ] && readyz; then
     echo "apiserver                $SERVER ready"
-    BIN=${ASCEND_TOOLCHAIN_BIN:-${ASCEND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-stack}/bin}
+    BIN=$(installed_bin)
     if [ -x "$BIN/kubectl" ]; then kc get nodes -o wide; fi
   else
     echo "apiserver                $SERVER not ready"; return 1

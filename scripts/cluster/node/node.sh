@@ -66,11 +66,7 @@ ctr_() { ctr -a "$CTRD_SOCK" "$@"; }
 
 # node_launch <program>: launch, restarting it first when its configuration file changed.
 node_launch() {
-  if [[ $NODE_RESTART == *" $1 "* ]] && [ "$(state_of "$1")" = RUNNING ]; then
-    say "restarting $1: its configuration changed"
-    ctl stop "$1" >/dev/null
-    refresh_status
-  fi
+  if [[ $NODE_RESTART == *" $1 "* ]]; then stop_for_restart "its configuration changed" "$1"; fi
   launch "$1"
 }
 
@@ -102,7 +98,7 @@ node_start() {
 node_teardown() {
   node_paths
   refresh_status
-  local c pid ns owner bin=${BIN:-${ASCEND_TOOLCHAIN_BIN:-${ASCEND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-stack}/bin}}
+  local c pid ns owner bin=${BIN:-$(installed_bin)}
   owner=$(cat "$NODE_OWNER" 2>/dev/null || true)
   # Nothing to do unless this cluster has the node (or still runs a program of it).
   if [ "$owner" != "$state" ]; then
