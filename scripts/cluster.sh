@@ -9,7 +9,7 @@
 # end-to-end tests can deploy to a real API server, and run containers, on a machine without
 # Docker or NPUs.
 #
-# Usage: scripts/cluster.sh start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | status | env | ctl <supervisorctl args>
+# Usage: scripts/cluster.sh start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | node-owner | status | env | ctl <supervisorctl args>
 #   N defaults to $ASCEND_LOCAL_NODES or 4 (the demo stack needs 3: a two-node training job takes
 #   every card of two nodes, its P/D instances take cards on others). Everything lives in the cluster folder,
 #   $ASCEND_CLUSTER_DIR or <repo>/.local/cluster/ (`npm test` uses its own, .local/test/cluster/).
@@ -26,7 +26,9 @@
 #   ASCEND_KUBELET_HEALTHZ_PORT, ASCEND_KUBE_PROXY_HEALTHZ_PORT, ASCEND_KUBE_PROXY_METRICS_PORT,
 #   ASCEND_COREDNS_HEALTH_PORT, ASCEND_COREDNS_READY_PORT) is used as given (start fails when it is taken).
 #   The real node (docs/real-node.md): one per machine, taken over by the cluster that starts last;
-#   `start --no-real-node` or ASCEND_REAL_NODE=0 leaves a cluster kwok-only. `stop-node` stops only it.
+#   `start --no-real-node` or ASCEND_REAL_NODE=0 leaves a cluster kwok-only (giving the node up if
+#   it has it). `stop-node` stops only the node. Either way the Node object is deleted (node_forget).
+#   `node-owner` prints the folder of the cluster that has the real node (nothing when none has it).
 #   Processes of this folder that its supervisord does not track (it was killed, or the folder's
 #   run/ was deleted) are stopped by start and stop.
 #   ASCEND_TOOLCHAIN_BIN=<dir> skips scripts/toolchain.sh and uses binaries from <dir>.
@@ -491,7 +493,8 @@ cmd_start() {
   kubeconfig "$state/kubelet.kubeconfig" kubelet
   kubeconfig "$state/kube-proxy.kubeconfig" kube-proxy
   kubeconfig "$state/coredns.kubeconfig" coredns
-  if real_node_wanted; then write_node_files; node_claim; fi
+  # Without the real node, this cluster gives it up first if it has it (its programs leave the config).
+  if real_node_wanted; then write_node_files; node_claim; else node_teardown; fi
   write_config
   start_supervisor
 
@@ -543,7 +546,7 @@ cmd_start() {
   wait_for device-plugin 30 this_run_logged device-plugin "watching pods"
   wait_for vc-controller-manager 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_CONTROLLER_PORT/healthz"
   wait_for vc-scheduler 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_SCHEDULER_PORT/healthz"
-  if real_node_wanted; then node_start; fi
+  if real_node_wanted; then node_start; else node_forget; fi
   refresh_status
   for c in "${COMPONENTS[@]}"; do [ "$(state_of "$c")" = RUNNING ] || fail_component "$c" "process exited"; done
   if real_node_wanted; then
@@ -604,10 +607,14 @@ case ${1:-} in
   stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_PATH" ;;
-  stop-node) supervisor_up && node_teardown; say "the real node's programs are stopped" ;;
+  node-owner) cat "$NODE_OWNER" 2>/dev/null || true ;;
+  stop-node)
+    if supervisor_up; then node_teardown; fi
+    node_forget
+    say "the real node's programs are stopped, and it left this cluster's node list" ;;
   ctl)
     shift
     if [ ! -f "$CONF" ] || ! command -v supervisorctl >/dev/null; then die "no cluster in $state: \`$0 start\` first"; fi
     exec supervisorctl -c "$CONF" "$@" ;;
-  *) echo "usage: $0 start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | status | env | ctl <supervisorctl args>" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | node-owner | status | env | ctl <supervisorctl args>" >&2; exit 2 ;;
 esac

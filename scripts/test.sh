@@ -41,15 +41,25 @@ fi
 cluster_start=$!
 stop_cluster() {
   kill "$cluster_start" 2>/dev/null && wait "$cluster_start" 2>/dev/null
+  if [ -n "${demo_pid:-}" ]; then kill "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null; fi
   if $started_here; then say "Stopping the test cluster"; "$repo/scripts/cluster.sh" stop || true; fi
 }
 trap stop_cluster EXIT
 
-say "Type check"
-npx tsc --noEmit -p . || die "type errors (above)"
-
-say "Lint (eslint, prettier, shellcheck, actionlint)"
-bash "$repo/scripts/lint.sh" || die "lint findings (above); \`npm run format\` fixes formatting"
+# The type check and the lint run side by side (output kept apart, shown in order), then the unit tests.
+checks="$repo/.local/test/checks"
+mkdir -p "$checks"
+say "Type check and lint (eslint, prettier, shellcheck, actionlint, gofmt), side by side"
+npx tsc --noEmit -p . >"$checks/tsc.log" 2>&1 &
+tsc_pid=$!
+bash "$repo/scripts/lint.sh" >"$checks/lint.log" 2>&1 &
+lint_pid=$!
+tsc_ok=true lint_ok=true
+wait "$tsc_pid" || tsc_ok=false
+wait "$lint_pid" || lint_ok=false
+cat "$checks/tsc.log" "$checks/lint.log" >&2
+$tsc_ok || die "type errors (above)"
+$lint_ok || die "lint findings (above); \`npm run format\` fixes formatting"
 
 say "Unit tests"
 npx vitest run --project unit
@@ -61,5 +71,33 @@ if ! wait "$cluster_start"; then
 fi
 grep -E '^\[cluster \+[0-9]+s\] cluster ready' "$start_log" >&2 || true
 
-say "End-to-end tests (real Pulumi engine, the test cluster at $(sed -n 's/^ *server: //p' "$KUBECONFIG"))"
-npx vitest run --project e2e
+# The end-to-end suites, in two phases (docs: README, "Tests"):
+#   1. the demo's suite, with its own cluster, beside every suite that needs no real node, which run
+#      in order against the tests' cluster, kwok-only: the demo takes the machine's one real node
+#      first (the tests' cluster forgets it), then those suites start;
+#   2. the suites that need the real node (they call claimRealNode), in order, once the demo is gone.
+cd "$repo"
+beside=(test/e2e/local-demo.test.ts)
+mapfile -t needs_node < <(grep -l 'claimRealNode()' test/e2e/*.test.ts)
+kwok_only=()
+for f in test/e2e/*.test.ts; do
+  [[ " ${beside[*]} ${needs_node[*]} " == *" $f "* ]] || kwok_only+=("$f")
+done
+e2e_status=0
+demo_log="$repo/.local/test/e2e-demo.log"
+say "End-to-end tests, phase 1: ${beside[*]} (its own cluster; log: $demo_log) beside ${#kwok_only[@]} suite(s) on the tests' cluster at $(sed -n 's/^ *server: //p' "$KUBECONFIG")"
+npx vitest run --project e2e "${beside[@]}" >"$demo_log" 2>&1 &
+demo_pid=$!
+# The kwok-only suites start once the demo has the real node (it starts the node at once).
+for _ in $(seq 600); do
+  [ "$("$repo/scripts/cluster.sh" node-owner)" != "$ASCEND_CLUSTER_DIR" ] && break
+  kill -0 "$demo_pid" 2>/dev/null || break
+  sleep 0.5
+done
+ASCEND_REAL_NODE=0 npx vitest run --project e2e "${kwok_only[@]}" || e2e_status=1
+wait "$demo_pid" || e2e_status=1
+say "End-to-end tests, phase 1: output of ${beside[*]}"
+cat "$demo_log"
+say "End-to-end tests, phase 2: ${needs_node[*]} (the real node back on the tests' cluster)"
+npx vitest run --project e2e "${needs_node[@]}" || e2e_status=1
+[ $e2e_status = 0 ] || die "end-to-end tests failed (above; the demo's suite: $demo_log)"

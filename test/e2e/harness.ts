@@ -32,6 +32,18 @@ export function kubectl(...args: string[]): string {
 /** The label and taint of the local cluster's real node (scripts/cluster/node/node.sh). */
 export const REAL_NODE = { name: "ascend-real-0", label: "ascend.local/real-node", ip: "10.245.0.1" };
 
+/**
+ * Gives the tests' cluster the machine's one real node (`scripts/cluster.sh start` with it), which
+ * the demo's test or an earlier `--no-real-node` start may have taken away. scripts/test.sh runs
+ * every suite that calls this after the suites that run beside the demo's (it greps for the call).
+ */
+export function claimRealNode(): void {
+  execFileSync("bash", [path.join(repo, "scripts/cluster.sh"), "start"], {
+    env: { ...process.env, ASCEND_REAL_NODE: "1" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+}
+
 /** The cluster's kwok NPU nodes ("node/<name>"): every NPU node but the (tainted) real one. */
 export function npuNodes(): string[] {
   return kubectl("get", "nodes", "-l", `accelerator/huawei-npu=ascend-1980,!${REAL_NODE.label}`, "-o", "name").trim().split("\n");

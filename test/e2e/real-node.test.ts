@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterDir, ExampleStack, REAL_NODE, repo, upOps } from "./harness";
+import { claimRealNode, clusterDir, ExampleStack, REAL_NODE, upOps } from "./harness";
 import { eventually } from "./poll";
 
 const STACK = "e2e-real";
@@ -111,8 +111,7 @@ const podsOnRealNode = () =>
   (JSON.parse(s.kubectl("get", "pods", "-o", "json")).items as any[]).filter((p) => p.spec.nodeName === REAL_NODE.name);
 
 beforeAll(async () => {
-  // The real node is one per machine: (re)claim it for the tests' cluster (a demo may have it).
-  execFileSync("bash", [path.join(repo, "scripts/cluster.sh"), "start"], { stdio: "ignore" });
+  claimRealNode();
   s = await ExampleStack.openRealNode(STACK, VOLUME);
   s.edit("storage", (st) => Object.assign(st.volumes[0], { shareId: SHARE_ID }));
   s.edit("training", (t) => {

@@ -7,7 +7,7 @@
  *     every NPU of the cluster while the job can never start.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allNpuNodes, ExampleStack, failingUp, npuNodes, previewOps } from "./harness";
+import { allNpuNodes, claimRealNode, ExampleStack, failingUp, npuNodes, previewOps } from "./harness";
 import { eventually } from "./poll";
 import { podGroupsOf, trainingPods } from "./volcano";
 
@@ -21,6 +21,8 @@ let nodes: number;
 let usable: number;
 
 beforeAll(async () => {
+  // Counted with the real node, as a user's cluster has it (and it is tainted: no pod lands there).
+  claimRealNode();
   nodes = allNpuNodes().length;
   usable = npuNodes().length;
   s = await ExampleStack.openLocal(STACK, VOLUME);

@@ -130,6 +130,18 @@ node_teardown() {
   if [ "$owner" = "$state" ]; then "$here/node/net.sh" down || true; rm -f "$NODE_OWNER"; fi
 }
 
+# node_forget: the cluster no longer lists the real node (after it moved to another cluster, or
+# was left out by `start --no-real-node`). A Node object whose kubelet is gone would stay NotReady
+# with its pods shown as running there, and DaemonSets (the image pre-pull) would wait for it; once
+# it is deleted, the controllers re-create those pods, Pending until the node comes back (its
+# kubelet registers it again at the next start that wants it).
+node_forget() {
+  [ -f "$pki/admin.crt" ] && readyz || return 0
+  BIN=${BIN:-$(installed_bin)}
+  [ -x "$BIN/kubectl" ] || return 0
+  kc delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+}
+
 # node_unmount: everything mounted below the node's folder (container rootfs, pod volumes),
 # deepest first, so that a purge never deletes through a mount.
 node_unmount() {
