@@ -36,6 +36,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 here="$repo/scripts/cluster"
+# shellcheck source=cluster/network.sh
+source "$here/network.sh"
 source "$repo/scripts/lib.sh" # for ensure_debian_package; say and die are redefined below
 state=${ASCEND_CLUSTER_DIR:-$repo/.local/cluster}
 case $state in /*) ;; *) state="$PWD/$state" ;; esac
@@ -182,7 +184,7 @@ EOF
       --client-ca-file="$pki/ca.crt" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
       --service-account-issuer=https://kubernetes.default.svc.cluster.local \
       --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-      --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
+      --service-cluster-ip-range="$SERVICE_RANGE" --authorization-mode=Node,RBAC --allow-privileged=true \
       --requestheader-client-ca-file="$pki/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
       --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
       --requestheader-extra-headers-prefix=X-Remote-Extra- \
@@ -198,7 +200,7 @@ EOF
       --controllers='*' --use-service-account-credentials=true \
       --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
       --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-      --service-cluster-ip-range=10.96.0.0/16 --profiling=false \
+      --service-cluster-ip-range="$SERVICE_RANGE" --profiling=false \
       --node-monitor-grace-period=1h
     program kube-scheduler 40 "$BIN/kube-scheduler" \
       --kubeconfig="$state/scheduler.kubeconfig" \
@@ -211,7 +213,7 @@ EOF
     # every pod to not-ready for good: nothing re-reports readiness the way a kubelet does).
     program kwok 50 "$BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$here/kwok-stages.yaml" \
       --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-      --server-address="127.0.0.1:$KWOK_PORT" --cidr=10.244.0.1/16 --node-lease-duration-seconds=40
+      --server-address="127.0.0.1:$KWOK_PORT" --cidr="$KWOK_POD_CIDR" --node-lease-duration-seconds=40
     program device-plugin 60 "$(command -v node)" "$here/device-plugin.mjs" "$state" "$SERVER"
     # Volcano: single instances without leader election; health endpoints on loopback only.
     program vc-webhook-manager 70 "$BIN/vc-webhook-manager" --kubeconfig="$state/volcano.kubeconfig" \

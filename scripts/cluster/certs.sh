@@ -7,6 +7,8 @@
 # before the Volcano or real-node certs existed gets only those added.
 # EC P-256 keys throughout: generating RSA keys would cost seconds of `start` on 2 cores.
 set -euo pipefail
+# shellcheck source=network.sh
+source "$(dirname "$0")/network.sh"
 pki=$1
 mkdir -p "$pki"
 cd "$pki"
@@ -35,11 +37,10 @@ volcano_certs() {
 # node_certs: the real node's identities (docs/real-node.md): the kubelet (client in
 # system:nodes, and its serving cert on the node address), the API server's client to kubelets,
 # kube-proxy and CoreDNS (bound to built-in roles or scripts/cluster/node/rbac.yaml).
-NODE_IP=10.245.0.1
 node_certs() {
   [ -f kubelet-serving.crt ] && [ -f coredns.crt ] && return 0
-  leaf kubelet "/O=system:nodes/CN=system:node:ascend-real-0" clientAuth
-  leaf kubelet-serving "/CN=ascend-real-0" serverAuth "IP:$NODE_IP,DNS:ascend-real-0"
+  leaf kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
+  leaf kubelet-serving "/CN=$NODE_NAME" serverAuth "IP:$NODE_IP,DNS:$NODE_NAME"
   leaf apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
   leaf kube-proxy "/CN=system:kube-proxy" clientAuth
   leaf coredns "/CN=ascend-local:coredns" clientAuth
@@ -53,9 +54,9 @@ openssl req -x509 -new -key ca.key -subj "/CN=ascend-local-ca" -days 3650 -out c
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
 
 
-# 10.96.0.1 is the `kubernetes` Service IP of --service-cluster-ip-range=10.96.0.0/16.
+# The `kubernetes` Service's address, and its names.
 leaf apiserver "/CN=kube-apiserver" serverAuth \
-  "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  "IP:127.0.0.1,IP:$KUBERNETES_SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 leaf admin "/O=system:masters/CN=kubernetes-admin" clientAuth
 # The built-in RBAC roles are bound to these user names.
 leaf controller-manager "/CN=system:kube-controller-manager" clientAuth

@@ -117,11 +117,8 @@ export class ExampleStack {
 
   /** Opens Pulumi.local.yaml as stack `name` with every NPU workload on the real node. */
   static async openRealNode(name: string, volume: string): Promise<ExampleStack> {
-    requireEnvironment();
-    const s = await ExampleStack.open(name, "Pulumi.local.yaml");
-    s.edit("storage", (st) => {
-      st.volumes[0].name = volume;
-    });
+    // The accelerator's own selector and tolerations take every NPU workload there (placement aside).
+    const s = await ExampleStack.openLocalExample(name, "Pulumi.local.yaml", volume);
     s.config["ascend-stack:accelerator"] = {
       nodeSelector: { "accelerator/huawei-npu": "ascend-1980", [REAL_NODE.label]: "true" },
       tolerations: [{ key: REAL_NODE.label, operator: "Exists", effect: "NoSchedule" }],

@@ -2,13 +2,10 @@
 # The real node's configuration files, written by every `scripts/cluster.sh start` into
 # <cluster folder>/node/ (sourced by scripts/cluster.sh; uses its $state, $pki and ports).
 # docs/real-node.md explains each choice.
-# Sourced: $state, $pki, $CONTEXT and the *_PORT variables are scripts/cluster.sh's; NODE_* are used
-# by node.sh.
+# Sourced: $state, $pki, $CONTEXT, the *_PORT variables and the addresses (../network.sh) are
+# scripts/cluster.sh's; $NODE_TAINT is node.sh's.
 # shellcheck disable=SC2034,SC2153,SC2154
 
-NODE_NAME=ascend-real-0
-NODE_IP=10.245.0.1
-POD_SUBNET=10.245.0.0/24
 # The real node's number for the stand-in NPU addresses (kwok nodes are 0..89).
 NODE_INDEX=100
 # The manual's registry: containerd resolves it (and any other) to the local registry.
@@ -98,7 +95,7 @@ EOF
  "isGateway": true, "ipMasq": false, "hairpinMode": true,
  "ipam": {"type": "host-local", "dataDir": "$NODE_DIR/cni/ipam",
   "ranges": [[{"subnet": "$POD_SUBNET", "gateway": "$NODE_IP"}]],
-  "routes": [{"dst": "10.96.0.0/16"}, {"dst": "10.244.0.0/15"}]}},
+  "routes": [{"dst": "$SERVICE_RANGE"}, {"dst": "$POD_RANGES"}]}},
  {"type": "loopback"}]}
 EOF
   put registry "$NODE_DIR/registry.yml" <<EOF
@@ -155,7 +152,7 @@ resolvConf: $NODE_DIR/resolv.conf
 syncFrequency: 10s
 serializeImagePulls: false
 registerWithTaints:
-- {key: ascend.local/real-node, value: "true", effect: NoSchedule}
+- {key: $NODE_TAINT, value: "true", effect: NoSchedule}
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
@@ -193,6 +190,7 @@ node_host_standins() {
   done
   [ -e /usr/local/Ascend/driver/version.info ] || printf 'Version=24.1.rc3 (ascend-stack local stand-in)\n' >/usr/local/Ascend/driver/version.info
   if [ ! -e /etc/hccn.conf ]; then
+    # The cards' addresses the device plugin gives this node (deviceplugin.DeviceIP, NODE_INDEX 100).
     for r in 0 1 2 3 4 5 6 7; do printf 'address_%s=198.18.3.%s\nnetmask_%s=255.255.255.0\n' "$r" "$((51 + r))" "$r"; done >/etc/hccn.conf
     echo /etc/hccn.conf >>"$list"
   fi

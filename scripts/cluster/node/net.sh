@@ -12,10 +12,11 @@
 #   down: removes the bridge and the guard chain; the unreachable fallbacks stay (they only ever
 #         refuse packets for the cluster's private ranges).
 set -euo pipefail
+# shellcheck source=../network.sh
+source "$(dirname "$0")/../network.sh"
 BRIDGE=ascend-cni0
-NODE_CIDR=10.245.0.1/24
-SERVICES=10.96.0.0/16
-UNREACHABLE=(10.244.0.0/15 10.96.0.0/16 198.18.0.0/15)
+NODE_CIDR=$NODE_IP/$NODE_PREFIX
+UNREACHABLE=("$POD_RANGES" "$SERVICE_RANGE" "$NPU_ADDRESS_RANGE")
 CHAIN=ASCEND-GUARD
 
 die() { printf '[node-net] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -45,7 +46,7 @@ up() {
   sysctl -qw "net.ipv6.conf.$BRIDGE.disable_ipv6=1"
   ip addr replace "$NODE_CIDR" dev "$BRIDGE"
   ip link set "$BRIDGE" up
-  ip route replace "$SERVICES" dev "$BRIDGE" src "${NODE_CIDR%/*}" metric 100
+  ip route replace "$SERVICE_RANGE" dev "$BRIDGE" src "${NODE_CIDR%/*}" metric 100
   # Service traffic between pods on the bridge passes iptables (kube-proxy's DNAT).
   modprobe br_netfilter 2>/dev/null || true
   sysctl -qw net.bridge.bridge-nf-call-iptables=1
