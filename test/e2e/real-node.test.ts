@@ -9,14 +9,13 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MANUAL_BASE_IMAGE } from "../../components/images/config";
 import { claimRealNode, clusterDir, ExampleStack, REAL_NODE, upOps } from "./harness";
 import { eventually } from "./poll";
 
 const STACK = "e2e-real";
 const VOLUME = "sfs-e2e-real";
 const SHARE_ID = "00000000-0000-4000-8000-0000000000e2";
-const BASE_IMAGE =
-  "swr.cn-southwest-2.myhuaweicloud.com/atelier/pytorch_2_3_ascend:pytorch_2.3.1-cann_8.0.rc3-py_3.10-hce_2.0.2409-aarch64-snt9b-20241213131522-aafe527";
 const SERVICE = `qwen-pd.${STACK}.svc.cluster.local:9000`;
 /** How long the deployment may take to answer again after one decode pod is deleted. */
 const RECOVERY_BOUND_S = 180;
@@ -44,10 +43,10 @@ async function runClientPod(name: string, python: string, hostNetwork = false): 
       tolerations: [{ key: REAL_NODE.label, operator: "Exists" }],
       restartPolicy: "Never",
       hostNetwork,
-      containers: [{ name: "c", image: BASE_IMAGE, command: ["python3", "-c", python] }],
+      containers: [{ name: "c", image: MANUAL_BASE_IMAGE, command: ["python3", "-c", python] }],
     },
   };
-  s.kubectl("run", name, `--image=${BASE_IMAGE}`, "--restart=Never", `--overrides=${JSON.stringify(spec)}`);
+  s.kubectl("run", name, `--image=${MANUAL_BASE_IMAGE}`, "--restart=Never", `--overrides=${JSON.stringify(spec)}`);
   const phase = await eventually(
     () => {
       const p = s.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}");
@@ -136,7 +135,7 @@ describe.sequential("the real node", () => {
 
   it("up succeeds; the images were pulled into containerd's k8s.io namespace before any workload pod started there", async () => {
     outputs = (await upOps(s)).outputs;
-    expect(ctr("images", "ls", "-q")).toContain(BASE_IMAGE);
+    expect(ctr("images", "ls", "-q")).toContain(MANUAL_BASE_IMAGE);
     const pods = podsOnRealNode();
     const prePull = pods.find((p) => p.metadata.labels["app.kubernetes.io/name"] === "image-prepull");
     expect(prePull, "a pre-pull pod on the real node").toBeDefined();
