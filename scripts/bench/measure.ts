@@ -1,25 +1,39 @@
 /**
- * Runs one command and measures its wall time and peak memory. Memory is the sum of RSS over the
- * whole process tree, sampled from /proc: `pulumi` does little itself, the work happens in the
- * language host, the node program and the provider plugin it spawns, so the root's RSS alone
- * would understate it several times over.
+ * Runs one command and measures its wall time, its peak memory and the CPU time of each program
+ * in its process tree, sampled from /proc: `pulumi` does little itself, the work happens in the
+ * engine, the language host, the Node.js program and the provider plugins it spawns, so the
+ * root's numbers alone would understate it several times over.
  */
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 
 export interface Measurement {
   seconds: number;
+  /** Peak of the summed RSS of the whole process tree. */
   peakMiB: number;
-  /** Number of /proc samples taken; a short run (kubectl on 10 objects) gets only a few. */
-  samples: number;
+  /** CPU seconds (user + system) per program name, as last sampled (a process's final 100 ms may be missed). */
+  cpu: Record<string, number>;
+  /** Peak RSS per program name (the largest process of that name). */
+  peakByProgram: Record<string, number>;
+  /** 1-minute load average just before the command started: how busy the machine was. */
+  loadBefore: number;
 }
 
 const PAGE_BYTES = Number(execFileSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).trim());
+const TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const SAMPLE_MS = 100;
 
-/** ppid and RSS (bytes) of every live process, from one pass over /proc/<pid>/stat. */
-function processTable(): Map<number, { ppid: number; rss: number }> {
-  const table = new Map<number, { ppid: number; rss: number }>();
+interface Proc {
+  ppid: number;
+  name: string;
+  rss: number;
+  cpuSeconds: number;
+}
+
+/** Every live process, from one pass over /proc/<pid>/stat. */
+function processTable(): Map<number, Proc> {
+  const table = new Map<number, Proc>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -29,43 +43,57 @@ function processTable(): Map<number, { ppid: number; rss: number }> {
       continue; // exited between readdir and read
     }
     // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    table.set(Number(entry), { ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE_BYTES });
+    table.set(Number(entry), {
+      ppid: Number(fields[1]),
+      name,
+      rss: Number(fields[21]) * PAGE_BYTES,
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS,
+    });
   }
   return table;
 }
 
-/** Sum of RSS of `root` and all its descendants right now. */
-export function treeRss(root: number): number {
+/** `root` and all its descendants right now. */
+export function processTree(root: number): Map<number, Proc> {
   const table = processTable();
   const children = new Map<number, number[]>();
   for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  let total = 0;
+  const tree = new Map<number, Proc>();
   const queue = [root];
   while (queue.length) {
     const pid = queue.pop()!;
-    total += table.get(pid)?.rss ?? 0;
+    const proc = table.get(pid);
+    if (proc) tree.set(pid, proc);
     queue.push(...(children.get(pid) ?? []));
   }
-  return total;
+  return tree;
 }
 
 /**
  * Runs `cmd args` with stdout+stderr appended to `log`; resolves with the measurement, rejects
  * (naming the log) on a non-zero exit.
  */
-export function measure(cmd: string, args: string[], log: string, cwd: string): Promise<Measurement> {
+export function measure(cmd: string, args: string[], log: string, cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Measurement> {
   fs.appendFileSync(log, `\n$ ${cmd} ${args.join(" ")}\n`);
   const fd = fs.openSync(log, "a");
+  const loadBefore = os.loadavg()[0];
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", fd, fd] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", fd, fd] });
     let peak = 0;
-    let samples = 0;
+    const lastCpu = new Map<number, { name: string; cpuSeconds: number }>();
+    const peakByProgram: Record<string, number> = {};
     const sample = () => {
       if (child.pid === undefined) return;
-      peak = Math.max(peak, treeRss(child.pid));
-      samples++;
+      let total = 0;
+      for (const [pid, proc] of processTree(child.pid)) {
+        total += proc.rss;
+        lastCpu.set(pid, { name: proc.name, cpuSeconds: proc.cpuSeconds });
+        peakByProgram[proc.name] = Math.max(peakByProgram[proc.name] ?? 0, proc.rss / 2 ** 20);
+      }
+      peak = Math.max(peak, total);
     };
     const timer = setInterval(sample, SAMPLE_MS);
     child.once("spawn", sample);
@@ -78,7 +106,9 @@ export function measure(cmd: string, args: string[], log: string, cwd: string): 
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       clearInterval(timer);
       fs.closeSync(fd);
-      if (code === 0) resolve({ seconds, peakMiB: peak / 2 ** 20, samples });
+      const cpu: Record<string, number> = {};
+      for (const { name, cpuSeconds } of lastCpu.values()) cpu[name] = (cpu[name] ?? 0) + cpuSeconds;
+      if (code === 0) resolve({ seconds, peakMiB: peak / 2 ** 20, cpu, peakByProgram, loadBefore });
       else {
         const tail = fs.readFileSync(log, "utf8").trimEnd().split("\n").slice(-15).join("\n");
         reject(new Error(`${cmd} ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}); end of ${log}:\n${tail}`));

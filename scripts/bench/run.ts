@@ -1,128 +1,140 @@
 /**
- * `npm run bench` (through scripts/bench.sh, which provides the toolchain and the local cluster):
- * for each size N, times `pulumi preview` / `pulumi up` of a stack with N Kubernetes objects
- * against `kubectl apply --server-side --dry-run=server` / `kubectl apply` of the same objects,
- * on the same cluster, and prints one markdown table (also written to .local/bench/results.md).
+ * `npm run bench` (through scripts/bench.sh, which provides the toolchain and the local cluster).
+ * For each case (training stacks of BENCH_SIZES objects, and a P/D stack with 16 instances), each
+ * repetition times, side by side on the same cluster:
+ *   pulumi preview  vs  kubectl apply --server-side --dry-run=server
+ *     (and once more with PULUMI_SKIP_CHECKPOINTS=true, which a preview can use safely)
+ *   pulumi up       vs  kubectl apply            (P/D: + kubectl wait for the Deployments)
+ * on a fresh stack and fresh namespaces, then one more, profiled run per case shows where the time
+ * goes (scripts/bench/profile.ts). Then the fixed cost (CLI start, an empty Pulumi program) and
+ * the program's evaluation alone with Pulumi mocks for 1,000 P/D instances. Prints markdown
+ * tables (also written to .local/bench/results.md) with medians and the spread.
  *
- *   BENCH_SIZES=10,100 npm run bench      (default 10,100,500; each N must be even)
+ *   BENCH_SIZES=10,100 BENCH_REPS=3 npm run bench      (defaults 10,100,500 and 3)
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { benchConfig, writeManifests, writeStackFile } from "./manifests";
+import { pdCase, trainingCase, type BenchCase } from "./cases";
+import { fixedCost, type FixedCost } from "./fixedCost";
+import { renderManifests } from "./manifests";
 import { measure, type Measurement } from "./measure";
+import { mockEvaluation, type MockRun } from "./mockRuns";
+import { profileCase, upWithoutCheckpoints, type CaseProfile } from "./profile";
+import { breakdownTable, fixedCostTable, mainTable, mockTable } from "./report";
+import { BenchStack, deleteNamespaces, objectKinds, progress, resetNamespaces, run, t0 } from "./steps";
 
 const repo = path.resolve(__dirname, "../..");
 const outDir = path.join(repo, ".local/bench");
-const t0 = Date.now();
 const startLoad = os.loadavg()[0];
-const progress = (msg: string) => process.stderr.write(`[bench +${Math.round((Date.now() - t0) / 1000)}s] ${msg}\n`);
 
-const sizes = (process.env.BENCH_SIZES ?? "10,100,500").split(",").map((s) => Number(s.trim()));
-for (const n of sizes)
-  if (!Number.isInteger(n) || n < 2 || n % 2) throw new Error(`BENCH_SIZES: ${n} is not an even number >= 2 (each job is 2 objects)`);
+// BENCH_SIZES= (empty) leaves only the P/D case.
+const sizes = (process.env.BENCH_SIZES ?? "10,100,500")
+  .split(",")
+  .filter((s) => s.trim() !== "")
+  .map((s) => Number(s.trim()));
+const reps = Number(process.env.BENCH_REPS ?? 3);
+if (!Number.isInteger(reps) || reps < 1) throw new Error(`BENCH_REPS: ${process.env.BENCH_REPS} is not a whole number >= 1`);
+const trainingCases = sizes.map(trainingCase);
+const largestTraining = trainingCases[sizes.indexOf(Math.max(...sizes))];
+const cases: BenchCase[] = [...trainingCases, pdCase()];
 
-interface Row {
-  n: number;
-  preview: Measurement;
-  up: Measurement;
-  dryRun: Measurement;
-  apply: Measurement;
+export interface CaseResult {
+  benchCase: BenchCase;
+  objects: number;
+  preview: Measurement[];
+  /** Preview with PULUMI_SKIP_CHECKPOINTS=true: nothing is persisted either way (docs/performance.md). */
+  previewNoSnapshots: Measurement[];
+  dryRun: Measurement[];
+  up: Measurement[];
+  apply: Measurement[];
+  profile: CaseProfile;
+  /** The largest training case only: `up` without state checkpoints, for comparison. */
+  withoutCheckpoints?: Measurement;
 }
 
-/** Untimed helper commands (setup, checks, cleanup). */
-function run(cmd: string, args: string[], opts: { quiet?: boolean } = {}): string {
-  try {
-    return execFileSync(cmd, args, { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (err) {
-    if (opts.quiet) return "";
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${(err as { stderr?: string }).stderr ?? err}`);
-  }
+/** Proves a side made all the objects: counts the stack's objects of the rendered kinds in `ns`. */
+function expectObjects(ns: string, kinds: string[], objects: number): void {
+  const found = run("kubectl", ["get", kinds.join(","), "-n", ns, "-l", "app.kubernetes.io/part-of=ascend-stack", "-o", "name"]);
+  const count = found.split("\n").filter(Boolean).length;
+  if (count !== objects) throw new Error(`namespace ${ns} holds ${count} of the ${objects} objects`);
 }
 
-/** Counts the project's ConfigMaps and Volcano Jobs in a namespace: proves each side made all N. */
-function countObjects(ns: string): number {
-  const out = run("kubectl", [
-    "get",
-    "configmaps,jobs.batch.volcano.sh",
-    "-n",
-    ns,
-    "-l",
-    "app.kubernetes.io/part-of=ascend-stack",
-    "-o",
-    "name",
-  ]);
-  return out.split("\n").filter(Boolean).length;
-}
-
-/** Removes the stack and both namespaces; also clears leftovers of an interrupted run. */
-function cleanup(n: number, withDestroy: boolean) {
-  const stack = `bench-${n}`;
-  // destroy first so the state file ends empty; the namespaces go anyway (and take any leftovers).
-  if (withDestroy) run("pulumi", ["destroy", "--yes", "--skip-preview", "--non-interactive", "--stack", stack], { quiet: true });
-  run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", stack], { quiet: true });
-  fs.rmSync(path.join(repo, `Pulumi.${stack}.yaml`), { force: true });
-  run("kubectl", ["delete", "namespace", `bench-pulumi-${n}`, `bench-kubectl-${n}`, "--ignore-not-found", "--wait", "--timeout=5m"]);
-}
-
-async function benchSize(n: number): Promise<Row> {
-  const stack = `bench-${n}`;
-  const dir = path.join(outDir, String(n));
+async function benchCase(c: BenchCase): Promise<CaseResult> {
+  const dir = path.join(outDir, c.id);
   const manifests = path.join(dir, "manifests");
   fs.mkdirSync(dir, { recursive: true });
-  cleanup(n, false);
-
-  writeStackFile(repo, stack, benchConfig(n, `bench-pulumi-${n}`));
-  const objects = writeManifests(manifests, benchConfig(n, `bench-kubectl-${n}`));
-  if (objects !== n) throw new Error(`rendered ${objects} objects, expected ${n}`);
-  run("kubectl", ["create", "namespace", `bench-pulumi-${n}`]);
-  run("kubectl", ["create", "namespace", `bench-kubectl-${n}`]);
-  run("pulumi", ["stack", "init", stack, "--non-interactive"]);
-
-  const step = async (label: string, cmd: string, args: string[]) => {
-    progress(`N=${n}: ${label} ...`);
-    const log = path.join(dir, `${label.replace(/[^a-z]+/gi, "-")}.log`);
-    fs.rmSync(log, { force: true });
-    const m = await measure(cmd, args, log, repo);
-    progress(`N=${n}: ${label}: ${m.seconds.toFixed(2)} s, peak ${m.peakMiB.toFixed(0)} MiB (log ${path.relative(repo, log)})`);
-    return m;
+  const pulumiNs = `bench-pulumi-${c.id}`;
+  const kubectlNs = `bench-kubectl-${c.id}`;
+  progress(`${c.label}: rendering the objects for kubectl`);
+  const objects = renderManifests(repo, dir, `bench-render-${c.id}`, c.sections(kubectlNs), manifests);
+  const kinds = objectKinds(manifests);
+  const result: CaseResult = {
+    benchCase: c,
+    objects,
+    preview: [],
+    previewNoSnapshots: [],
+    dryRun: [],
+    up: [],
+    apply: [],
+    profile: undefined!,
   };
+  const kubectlApply = c.awaitsDeployments
+    ? [
+        "bash",
+        [
+          "-c",
+          `kubectl apply -R -f "$1" && kubectl wait --for=condition=Available deployment --all -n "$2" --timeout=10m`,
+          "apply",
+          manifests,
+          kubectlNs,
+        ],
+      ]
+    : ["kubectl", ["apply", "-R", "-f", manifests]];
   try {
-    const pulumi = ["--stack", stack, "--non-interactive"];
-    const preview = await step("pulumi preview", "pulumi", ["preview", ...pulumi]);
-    const up = await step("pulumi up", "pulumi", ["up", "--yes", "--skip-preview", ...pulumi]);
-    const dryRun = await step("kubectl ssa dry-run", "kubectl", ["apply", "--server-side", "--dry-run=server", "-f", manifests]);
-    const apply = await step("kubectl apply", "kubectl", ["apply", "-f", manifests]);
-    for (const ns of [`bench-pulumi-${n}`, `bench-kubectl-${n}`]) {
-      const found = countObjects(ns);
-      if (found !== n) throw new Error(`namespace ${ns} holds ${found} of the ${n} objects`);
+    for (let rep = 1; rep <= reps; rep++) {
+      const tag = `${c.label}, run ${rep}/${reps}`;
+      resetNamespaces([pulumiNs, kubectlNs]);
+      const stack = new BenchStack(repo, `bench-${c.id}-${rep}`, c.sections(pulumiNs));
+      const step = async (label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+        progress(`${tag}: ${label} ...`);
+        const log = path.join(dir, `${label.replace(/[^a-z]+/gi, "-")}-${rep}.log`);
+        fs.rmSync(log, { force: true });
+        const m = await measure(cmd, args, log, repo, env);
+        progress(`${tag}: ${label}: ${m.seconds.toFixed(2)} s, peak ${m.peakMiB.toFixed(0)} MiB (load ${m.loadBefore.toFixed(2)})`);
+        return m;
+      };
+      try {
+        result.preview.push(await step("pulumi preview", "pulumi", ["preview", ...stack.args]));
+        const noSnapshots = { ...process.env, PULUMI_SKIP_CHECKPOINTS: "true" };
+        result.previewNoSnapshots.push(await step("pulumi preview without snapshots", "pulumi", ["preview", ...stack.args], noSnapshots));
+        result.dryRun.push(
+          await step("kubectl ssa dry-run", "kubectl", ["apply", "--server-side", "--dry-run=server", "-R", "-f", manifests]),
+        );
+        result.up.push(await step("pulumi up", "pulumi", ["up", "--yes", "--skip-preview", ...stack.args]));
+        expectObjects(pulumiNs, kinds, objects);
+        // Running P/D pods hold host ports and NPUs: the kubectl side gets the nodes to itself.
+        if (c.awaitsDeployments) deleteNamespaces([pulumiNs]);
+        result.apply.push(await step("kubectl apply", kubectlApply[0] as string, kubectlApply[1] as string[]));
+        expectObjects(kubectlNs, kinds, objects);
+      } finally {
+        stack.remove();
+      }
     }
-    return { n, preview, up, dryRun, apply };
+    // Profiled alone: P/D instances use host ports and NPUs the kubectl side's pods would hold.
+    deleteNamespaces([kubectlNs]);
+    result.profile = await profileCase(repo, dir, c, pulumiNs, kinds);
+    if (c === largestTraining) result.withoutCheckpoints = await upWithoutCheckpoints(repo, dir, c, pulumiNs);
+    return result;
   } finally {
-    progress(`N=${n}: cleaning up (pulumi destroy, stack rm, delete namespaces)`);
-    // A failing cleanup must not hide the error that got us here; the next run retries it.
+    progress(`${c.label}: deleting the namespaces`);
+    // A failing cleanup must not hide the error that got us here; the next run starts clean anyway.
     try {
-      cleanup(n, true);
+      deleteNamespaces([pulumiNs, kubectlNs]);
     } catch (err) {
-      progress(`N=${n}: cleanup failed, rerun the benchmark to clear the leftovers: ${err instanceof Error ? err.message : err}`);
+      progress(`cleanup failed, the next run clears it: ${err instanceof Error ? err.message : err}`);
     }
   }
-}
-
-const cell = (m: Measurement) => `${m.seconds.toFixed(2)} / ${m.peakMiB.toFixed(0)}`;
-const ratio = (a: Measurement, b: Measurement) => `${(a.seconds / b.seconds).toFixed(1)}× / ${(a.peakMiB / b.peakMiB).toFixed(1)}×`;
-
-function table(rows: Row[]): string {
-  const lines = [
-    "| N objects | pulumi preview s / MiB | pulumi up s / MiB | kubectl SSA dry-run s / MiB | kubectl apply s / MiB | up ÷ apply (time / mem) | preview ÷ dry-run (time / mem) |",
-    "|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map(
-      (r) =>
-        `| ${r.n} | ${cell(r.preview)} | ${cell(r.up)} | ${cell(r.dryRun)} | ${cell(r.apply)} | ${ratio(r.up, r.apply)} | ${ratio(r.preview, r.dryRun)} |`,
-    ),
-  ];
-  return lines.join("\n");
 }
 
 function environment(): string {
@@ -132,8 +144,8 @@ function environment(): string {
   return (
     `started ${new Date(t0).toISOString()}, ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
     // Anything else running on the machine skews the timings: record how busy it was.
-    `load average ${startLoad.toFixed(2)} at start; ` +
-    `pulumi ${first("pulumi", ["version"])}, kubectl ${kubectl}, node ${process.version}`
+    `load average ${startLoad.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at the end; ` +
+    `pulumi ${first("pulumi", ["version"])}, kubectl ${kubectl}, node ${first("node", ["--version"])}, ${reps} runs per cell`
   );
 }
 
@@ -141,19 +153,27 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   // kubectl caches API discovery on disk; warm it once so no kubectl timing pays for a cold cache.
   run("kubectl", ["api-resources", "-o", "name"]);
-  const rows: Row[] = [];
-  for (const n of sizes) rows.push(await benchSize(n));
-  const notes = [
+  const results: CaseResult[] = [];
+  for (const c of cases) results.push(await benchCase(c));
+  progress("fixed cost: CLI start and an empty Pulumi program");
+  const fixed: FixedCost = await fixedCost(repo, path.join(outDir, "empty-program"), reps);
+  progress("program evaluation with Pulumi mocks");
+  const mocks: MockRun[] = mockEvaluation(repo, reps);
+  const sections = [
+    "## pulumi vs kubectl (seconds; median (min–max) of the runs)",
+    mainTable(results),
+    "## Where the time goes (one extra, profiled run per case)",
+    breakdownTable(results),
+    "## Fixed cost",
+    fixedCostTable(fixed, results),
+    "## Program evaluation alone (Pulumi mocks, no engine)",
+    mockTable(mocks),
     `Environment: ${environment()}; local simulated cluster (scripts/cluster.sh).`,
-    "Each N = N/2 training jobs × (ConfigMap + Volcano Job): exactly N Kubernetes objects on both sides, in a namespace created beforehand.",
-    "Pulumi additionally tracks N/2 + 3 non-Kubernetes resources (TrainingJob and volume components, the provider, the stack).",
-    "s = wall-clock seconds; MiB = peak of the summed RSS of the command's whole process tree (pulumi CLI + language host + node program + kubernetes provider), sampled every 100 ms.",
-    "pulumi preview runs on a fresh stack; pulumi up runs with --skip-preview; kubectl apply is the plain client-side apply; ratios are time ratio / memory ratio.",
   ];
-  const result = `${table(rows)}\n\n${notes.map((l) => `- ${l}`).join("\n")}\n`;
-  fs.writeFileSync(path.join(outDir, "results.md"), `# ascend-stack benchmark\n\n${result}`);
-  fs.writeFileSync(path.join(outDir, "results.json"), JSON.stringify(rows, null, 2));
-  process.stdout.write(`\n${result}\n`);
+  const text = sections.join("\n\n") + "\n";
+  fs.writeFileSync(path.join(outDir, "results.md"), `# ascend-stack benchmark\n\n${text}`);
+  fs.writeFileSync(path.join(outDir, "results.json"), JSON.stringify({ results, fixed, mocks }, null, 2));
+  process.stdout.write(`\n${text}\n`);
   progress(`written ${path.relative(repo, path.join(outDir, "results.md"))}`);
 }
 
