@@ -1,9 +1,10 @@
 /**
  * Requests the API server served during a command, from its own counters
  * (apiserver_request_total, apiserver_request_duration_seconds_sum) before and after. The
- * counters do not say which client asked, so only requests on the kinds the stack creates, with
- * the verbs a deploy uses, are counted; controllers reacting to the new objects (Volcano creating
- * a job's Service, the Deployment controller) touch other kinds and are left out.
+ * counters do not say which client asked. Only requests on the kinds the stack creates, with the
+ * verbs a deploy uses, are counted: that leaves out most of what controllers do in reaction (Volcano
+ * creating a job's pods and Service, the Deployment controller's ReplicaSets), but not all of it
+ * (Volcano also reads and updates the new Jobs, and its svc plugin creates ConfigMaps).
  */
 import { execFileSync } from "node:child_process";
 

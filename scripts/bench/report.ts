@@ -120,6 +120,7 @@ export function breakdownTable(results: CaseResult[]): string {
     "- CPU seconds are summed over each program's processes (sampled from /proc every 100 ms); with 2 cores, CPU above wall time means the programs ran in parallel.",
     "- Engine: the `pulumi` CLI process; state writes = CPU inside its snapshot manager's saves (the file backend rewrites the whole checkpoint at every step), from its `--profiling` CPU profile.",
     "- Program: V8 CPU profile of the Node.js program, each sample attributed by call stack (scripts/bench/nodeProfile.ts); idle time is left out.",
+    "- API requests: the API server's counters cannot tell clients apart; during `up` they include Volcano's controllers reading and updating the new Jobs and its svc plugin's ConfigMaps.",
     ...skip,
   ].join("\n");
 }

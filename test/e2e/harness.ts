@@ -197,9 +197,17 @@ export function opsCollector() {
   return { onEvent, result };
 }
 
-export async function previewOps(s: ExampleStack): Promise<StepOps> {
+/** Runs `pulumi preview --diff` (with extra environment variables for the CLI, if any). */
+export async function previewOps(s: ExampleStack, env: Record<string, string> = {}): Promise<StepOps> {
   const c = opsCollector();
-  await s.stack.preview({ diff: true, onEvent: c.onEvent });
+  const workspace = s.stack.workspace;
+  const saved = workspace.envVars;
+  workspace.envVars = { ...saved, ...env };
+  try {
+    await s.stack.preview({ diff: true, onEvent: c.onEvent });
+  } finally {
+    workspace.envVars = saved;
+  }
   return c.result();
 }
 

@@ -183,6 +183,9 @@ describe.sequential("local example stack", () => {
       "spec.tasks[0].template.spec.containers[0].args[0]",
       "spec.tasks[1].template.spec.containers[0].args[0]",
     ]);
+    // What `npm run local:preview` and the recommended pull-request preview run (docs/performance.md):
+    // without the per-step snapshots a preview discards anyway, the same operations and diffs.
+    expect(await previewOps(s, { PULUMI_SKIP_CHECKPOINTS: "true" })).toEqual(p);
     const r = await upOps(s);
     expect(r.changed).toEqual({ "llama2-pretrain-job": "replace" });
     const job = JSON.parse(s.kubectl("get", "jobs.batch.volcano.sh", JOB, "-o", "json"));
