@@ -57,10 +57,23 @@ export function trainingCase(n: number): BenchCase {
   };
 }
 
+/** One device-plugin P/D deployment of `instances` instances (half prefill, half decode), one NPU each. */
+export function pdDeployment(instances: number): Record<string, unknown> {
+  return {
+    name: "bench-pd",
+    mode: "device-plugin",
+    model: "/mnt/sfs_turbo/models/bench",
+    servedModelName: "bench",
+    tensorParallelSize: 1,
+    prefill: Math.ceil(instances / 2),
+    decode: Math.floor(instances / 2),
+  };
+}
+
 /**
  * One P/D deployment with 16 instances (8 prefill, 8 decode, one NPU each) in device-plugin mode:
  * its ConfigMap, 16 instance Deployments, the scheduler's Deployment, Service and NetworkPolicy.
- * 16 NPUs fit the simulated cluster's 4 × 8 twice, so both sides run at once.
+ * The kubectl side runs after the Pulumi side's namespace is gone: instances hold host ports.
  */
 export function pdCase(): BenchCase {
   return {
@@ -71,18 +84,7 @@ export function pdCase(): BenchCase {
       cluster: clusterSection(namespace),
       ...common,
       inference: {
-        deployments: [
-          {
-            name: "bench-pd",
-            mode: "device-plugin",
-            model: "/mnt/sfs_turbo/models/bench",
-            servedModelName: "bench",
-            tensorParallelSize: 1,
-            prefill: 8,
-            decode: 8,
-            resources: { cpu: { request: "1", limit: "4" }, memory: { request: "1Gi", limit: "4Gi" } },
-          },
-        ],
+        deployments: [{ ...pdDeployment(16), resources: { cpu: { request: "1", limit: "4" }, memory: { request: "1Gi", limit: "4Gi" } } }],
       },
     }),
   };

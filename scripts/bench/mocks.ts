@@ -10,6 +10,8 @@
 import type * as K8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { performance } from "node:perf_hooks";
+import { pdDeployment } from "./cases";
+import { BENCH_CLAIM } from "./steps";
 
 const instances = Number(process.env.BENCH_MOCK_INSTANCES ?? 1000);
 const floor = process.env.BENCH_MOCK_MODE === "floor";
@@ -41,20 +43,8 @@ async function main() {
   const tLoaded = performance.now();
   const config = (count: number) => ({
     cluster: { namespace: "bench-mocks", createNamespace: false },
-    storage: { volumes: [{ name: "bench-share", type: "existing" }] },
-    inference: {
-      deployments: [
-        {
-          name: "bench-pd",
-          mode: "device-plugin",
-          model: "/mnt/sfs_turbo/models/bench",
-          servedModelName: "bench",
-          tensorParallelSize: 1,
-          prefill: Math.ceil(count / 2),
-          decode: Math.floor(count / 2),
-        },
-      ],
-    },
+    storage: { volumes: [{ name: BENCH_CLAIM, type: "existing" }] },
+    inference: { deployments: [pdDeployment(count)] },
   });
   const result = validateStackConfig(config(floor ? 2 : instances));
   if (!result.ok) throw new Error(`bench config is invalid: ${JSON.stringify(result.issues)}`);
