@@ -69,28 +69,18 @@ async function benchCase(c: BenchCase): Promise<CaseResult> {
   progress(`${c.label}: rendering the objects for kubectl`);
   const objects = renderManifests(repo, dir, `bench-render-${c.id}`, c.sections(kubectlNs), manifests);
   const kinds = objectKinds(manifests);
-  const result: CaseResult = {
-    benchCase: c,
-    objects,
+  const runs: Pick<CaseResult, "preview" | "previewNoSnapshots" | "dryRun" | "up" | "apply"> = {
     preview: [],
     previewNoSnapshots: [],
     dryRun: [],
     up: [],
     apply: [],
-    profile: undefined!,
   };
+  // P/D: `pulumi up` waits for the Deployments, so kubectl's side waits for them too.
+  const kubectlWait = `kubectl apply -R -f "$1" && kubectl wait --for=condition=Available deployment --all -n "$2" --timeout=10m`;
   const kubectlApply = c.awaitsDeployments
-    ? [
-        "bash",
-        [
-          "-c",
-          `kubectl apply -R -f "$1" && kubectl wait --for=condition=Available deployment --all -n "$2" --timeout=10m`,
-          "apply",
-          manifests,
-          kubectlNs,
-        ],
-      ]
-    : ["kubectl", ["apply", "-R", "-f", manifests]];
+    ? { cmd: "bash", args: ["-c", kubectlWait, "apply", manifests, kubectlNs] }
+    : { cmd: "kubectl", args: ["apply", "-R", "-f", manifests] };
   try {
     for (let rep = 1; rep <= reps; rep++) {
       const tag = `${c.label}, run ${rep}/${reps}`;
@@ -105,17 +95,17 @@ async function benchCase(c: BenchCase): Promise<CaseResult> {
         return m;
       };
       try {
-        result.preview.push(await step("pulumi preview", "pulumi", ["preview", ...stack.args]));
+        runs.preview.push(await step("pulumi preview", "pulumi", ["preview", ...stack.args]));
         const noSnapshots = { ...process.env, PULUMI_SKIP_CHECKPOINTS: "true" };
-        result.previewNoSnapshots.push(await step("pulumi preview without snapshots", "pulumi", ["preview", ...stack.args], noSnapshots));
-        result.dryRun.push(
+        runs.previewNoSnapshots.push(await step("pulumi preview without snapshots", "pulumi", ["preview", ...stack.args], noSnapshots));
+        runs.dryRun.push(
           await step("kubectl ssa dry-run", "kubectl", ["apply", "--server-side", "--dry-run=server", "-R", "-f", manifests]),
         );
-        result.up.push(await step("pulumi up", "pulumi", ["up", "--yes", "--skip-preview", ...stack.args]));
+        runs.up.push(await step("pulumi up", "pulumi", ["up", "--yes", "--skip-preview", ...stack.args]));
         expectObjects(pulumiNs, kinds, objects);
         // Running P/D pods hold host ports and NPUs: the kubectl side gets the nodes to itself.
         if (c.awaitsDeployments) deleteNamespaces([pulumiNs]);
-        result.apply.push(await step("kubectl apply", kubectlApply[0] as string, kubectlApply[1] as string[]));
+        runs.apply.push(await step("kubectl apply", kubectlApply.cmd, kubectlApply.args));
         expectObjects(kubectlNs, kinds, objects);
       } finally {
         stack.remove();
@@ -123,9 +113,9 @@ async function benchCase(c: BenchCase): Promise<CaseResult> {
     }
     // Profiled alone: P/D instances use host ports and NPUs the kubectl side's pods would hold.
     deleteNamespaces([kubectlNs]);
-    result.profile = await profileCase(repo, dir, c, pulumiNs, kinds);
-    if (c === largestTraining) result.withoutCheckpoints = await upWithoutCheckpoints(repo, dir, c, pulumiNs);
-    return result;
+    const profile = await profileCase(repo, dir, c, pulumiNs, kinds);
+    const withoutCheckpoints = c === largestTraining ? await upWithoutCheckpoints(repo, dir, c, pulumiNs) : undefined;
+    return { benchCase: c, objects, ...runs, profile, withoutCheckpoints };
   } finally {
     progress(`${c.label}: deleting the namespaces`);
     // A failing cleanup must not hide the error that got us here; the next run starts clean anyway.
