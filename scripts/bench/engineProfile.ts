@@ -1,6 +1,7 @@
 /**
  * The engine's share of writing the state, from the CPU profile `pulumi --profiling <prefix>`
- * writes (<prefix>.<pid>.cpu), read with `go tool pprof`. Every step of an update saves the
+ * writes (<prefix>.<pid>.cpu), read with `go tool pprof` (Go's profiles carry their own symbols,
+ * so the binary is not needed). Every step of an update saves the
  * whole checkpoint (the file backend has no incremental journal), so this share grows with the
  * stack's size.
  */
@@ -33,12 +34,12 @@ export function parsePprofTop(text: string): EngineProfile {
 }
 
 /** Reads the CPU profile `pulumi --profiling <prefix>` wrote; undefined without Go's pprof. */
-export function readEngineProfile(prefix: string, pulumiBinary: string): EngineProfile | undefined {
+export function readEngineProfile(prefix: string): EngineProfile | undefined {
   const dir = path.dirname(prefix);
   const file = fs.readdirSync(dir).find((f) => f.startsWith(path.basename(prefix) + ".") && f.endsWith(".cpu"));
   if (!file) return undefined;
   try {
-    const text = execFileSync("go", ["tool", "pprof", "-top", "-cum", "-nodecount=200", pulumiBinary, path.join(dir, file)], {
+    const text = execFileSync("go", ["tool", "pprof", "-top", "-cum", "-nodecount=200", path.join(dir, file)], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
     });

@@ -11,6 +11,7 @@ import type * as K8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { performance } from "node:perf_hooks";
 import { pdDeployment } from "./cases";
+import type { MockRun } from "./mockRuns";
 import { BENCH_CLAIM } from "./steps";
 
 const instances = Number(process.env.BENCH_MOCK_INSTANCES ?? 1000);
@@ -66,10 +67,10 @@ async function main() {
   });
 }
 
-function report(fields: Record<string, number | string>): void {
-  process.stdout.write(
-    JSON.stringify({ mode: floor ? "floor" : "program", ...fields, heapMiB: process.memoryUsage().heapUsed / 2 ** 20 }) + "\n",
-  );
+/** Prints the run as mockRuns.ts reads it. */
+function report(fields: Omit<MockRun, "mode" | "heapMiB">): void {
+  const run: MockRun = { mode: floor ? "floor" : "program", ...fields, heapMiB: process.memoryUsage().heapUsed / 2 ** 20 };
+  process.stdout.write(JSON.stringify(run) + "\n");
 }
 
 /** Floor mode: `program` (2 instances) once for a template, then `instances` plain Deployments. */

@@ -11,7 +11,7 @@ import type { BenchCase } from "./cases";
 import { readEngineProfile, type EngineProfile } from "./engineProfile";
 import { measure, type Measurement } from "./measure";
 import { classifyNodeProfile, largestProfile } from "./nodeProfile";
-import { BenchStack, progress, resetNamespaces, run } from "./steps";
+import { BenchStack, progress, resetNamespaces } from "./steps";
 
 export interface CommandProfile extends Measurement {
   engine?: EngineProfile;
@@ -35,10 +35,9 @@ async function profiled(repo: string, dir: string, label: string, args: string[]
   const m = await measure("pulumi", [...args, "--profiling", path.join(work, "engine")], path.join(work, "pulumi.log"), repo, env);
   const requests = formatCounters(diffCounters(before, readRequestCounters(resources)));
   const nodeProfile = largestProfile(work);
-  const pulumiBinary = run("bash", ["-c", "command -v pulumi"]).trim();
   return {
     ...m,
-    engine: readEngineProfile(path.join(work, "engine"), pulumiBinary),
+    engine: readEngineProfile(path.join(work, "engine")),
     node: nodeProfile ? classifyNodeProfile(nodeProfile) : undefined,
     requests,
   };
@@ -47,14 +46,11 @@ async function profiled(repo: string, dir: string, label: string, args: string[]
 export async function profileCase(repo: string, dir: string, c: BenchCase, namespace: string, kinds: string[]): Promise<CaseProfile> {
   progress(`${c.label}: profiled preview and up`);
   resetNamespaces([namespace]);
-  const stack = new BenchStack(repo, `bench-${c.id}-profile`, c.sections(namespace));
-  try {
+  return BenchStack.with(repo, `bench-${c.id}-profile`, c.sections(namespace), async (stack) => {
     const preview = await profiled(repo, dir, "preview", ["preview", ...stack.args], kinds);
     const up = await profiled(repo, dir, "up", ["up", "--yes", "--skip-preview", ...stack.args], kinds);
     return { preview, up };
-  } finally {
-    stack.remove();
-  }
+  });
 }
 
 /**
@@ -65,17 +61,9 @@ export async function profileCase(repo: string, dir: string, c: BenchCase, names
 export async function upWithoutCheckpoints(repo: string, dir: string, c: BenchCase, namespace: string): Promise<Measurement> {
   progress(`${c.label}: up without checkpoints (comparison only)`);
   resetNamespaces([namespace]);
-  const stack = new BenchStack(repo, `bench-${c.id}-nocheckpoints`, c.sections(namespace));
-  try {
-    const env = { ...process.env, PULUMI_SKIP_CHECKPOINTS: "true" };
-    return await measure(
-      "pulumi",
-      ["up", "--yes", "--skip-preview", ...stack.args],
-      path.join(dir, "up-without-checkpoints.log"),
-      repo,
-      env,
-    );
-  } finally {
-    stack.remove();
-  }
+  const env = { ...process.env, PULUMI_SKIP_CHECKPOINTS: "true" };
+  const log = path.join(dir, "up-without-checkpoints.log");
+  return BenchStack.with(repo, `bench-${c.id}-nocheckpoints`, c.sections(namespace), (stack) =>
+    measure("pulumi", ["up", "--yes", "--skip-preview", ...stack.args], log, repo, env),
+  );
 }

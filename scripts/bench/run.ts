@@ -85,7 +85,6 @@ async function benchCase(c: BenchCase): Promise<CaseResult> {
     for (let rep = 1; rep <= reps; rep++) {
       const tag = `${c.label}, run ${rep}/${reps}`;
       resetNamespaces([pulumiNs, kubectlNs]);
-      const stack = new BenchStack(repo, `bench-${c.id}-${rep}`, c.sections(pulumiNs));
       const step = async (label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
         progress(`${tag}: ${label} ...`);
         const log = path.join(dir, `${label.replace(/[^a-z]+/gi, "-")}-${rep}.log`);
@@ -94,7 +93,7 @@ async function benchCase(c: BenchCase): Promise<CaseResult> {
         progress(`${tag}: ${label}: ${m.seconds.toFixed(2)} s, peak ${m.peakMiB.toFixed(0)} MiB (load ${m.loadBefore.toFixed(2)})`);
         return m;
       };
-      try {
+      await BenchStack.with(repo, `bench-${c.id}-${rep}`, c.sections(pulumiNs), async (stack) => {
         runs.preview.push(await step("pulumi preview", "pulumi", ["preview", ...stack.args]));
         const noSnapshots = { ...process.env, PULUMI_SKIP_CHECKPOINTS: "true" };
         runs.previewNoSnapshots.push(await step("pulumi preview without snapshots", "pulumi", ["preview", ...stack.args], noSnapshots));
@@ -107,9 +106,7 @@ async function benchCase(c: BenchCase): Promise<CaseResult> {
         if (c.awaitsDeployments) deleteNamespaces([pulumiNs]);
         runs.apply.push(await step("kubectl apply", kubectlApply.cmd, kubectlApply.args));
         expectObjects(kubectlNs, kinds, objects);
-      } finally {
-        stack.remove();
-      }
+      });
     }
     // Profiled alone: P/D instances use host ports and NPUs the kubectl side's pods would hold.
     deleteNamespaces([kubectlNs]);

@@ -9,13 +9,18 @@ export const t0 = Date.now();
 export const progress = (msg: string) => process.stderr.write(`[bench +${Math.round((Date.now() - t0) / 1000)}s] ${msg}\n`);
 
 /** Runs an untimed helper command (setup, checks, cleanup) and returns its stdout. */
-export function run(cmd: string, args: string[], opts: { quiet?: boolean; cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { quiet?: boolean; cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): string {
   try {
     return execFileSync(cmd, args, {
       cwd: opts.cwd,
       env: opts.env,
+      input: opts.input,
       encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       maxBuffer: 64 << 20,
     });
   } catch (err) {
@@ -66,7 +71,7 @@ export function resetNamespaces(namespaces: string[]): void {
   deleteNamespaces(namespaces);
   for (const ns of namespaces) {
     run("kubectl", ["create", "namespace", ns]);
-    execFileSync("kubectl", ["apply", "-f", "-"], { input: claimObjects(ns), stdio: ["pipe", "ignore", "pipe"] });
+    run("kubectl", ["apply", "-f", "-"], { input: claimObjects(ns) });
   }
 }
 
@@ -103,5 +108,15 @@ export class BenchStack {
   remove(): void {
     run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", this.name], { cwd: this.repo, quiet: true });
     fs.rmSync(`${this.repo}/Pulumi.${this.name}.yaml`, { force: true });
+  }
+
+  /** Runs `fn` on a new throw-away stack `name`, and forgets the stack afterwards, whatever happens. */
+  static async with<T>(repo: string, name: string, sections: Record<string, unknown>, fn: (stack: BenchStack) => Promise<T>): Promise<T> {
+    const stack = new BenchStack(repo, name, sections);
+    try {
+      return await fn(stack);
+    } finally {
+      stack.remove();
+    }
   }
 }
