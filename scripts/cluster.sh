@@ -540,6 +540,8 @@ cmd_start() {
   launch vc-scheduler
   # Through the webhooks now serving (queues are mutated and validated like any other).
   kc apply --server-side --force-conflicts -f "$here/default-queue.yaml" >/dev/null
+  # SFS Turbo's CSI driver and StorageClass, as CCE's Everest add-on registers them.
+  kc apply --server-side --force-conflicts -f "$here/everest.yaml" >/dev/null
 
   wait_for kwok 60 kc wait --for=condition=Ready node -l accelerator/huawei-npu=ascend-1980 --timeout=5s
   # Pods are rejected until the service-account controller has made `default`.

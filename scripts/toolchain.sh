@@ -317,6 +317,26 @@ fetch_volcano_crds() {
   chmod u+w "$out"/*.yaml
 }
 
+# --- Node.js policy packs (issue 12): a front for the pinned language host -----------------------
+# `pulumi preview --policy-pack <dir>` runs a Node.js pack through the nodejs language host's RunPlugin,
+# which the pinned host (PULUMI_LANGUAGE_NODEJS_VERSION) does not implement. The front
+# (toolchain/modules/pulumi-language-nodejs-policy; its tests run first) implements it for policy packs,
+# forwards every other call to the real host, and takes the name `pulumi-language-nodejs` next to
+# `pulumi`, where the engine looks for it; the real host stays pulumi-language-nodejs-<version>.
+build_language_nodejs_policy() {
+  local v=$PULUMI_LANGUAGE_NODEJS_VERSION name=pulumi-language-nodejs-policy key; key=$(module_key $name)
+  if ! have $name "$v" $name "$key"; then
+    step "$name $v: building toolchain/modules/$name"
+    local dir; dir=$(prepare $name "$v" "$key" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_VERSION")
+    (cd "$dir" && run_logged "$name-$v" go vet ./... && run_logged "$name-$v" go test ./...)
+    rm -f "$bin/$name-$v"
+    (cd "$dir" && run_logged "$name-$v" go build -trimpath -o "$bin/$name-$v" \
+        -ldflags "-s -w -X main.realHost=pulumi-language-nodejs-$v" .)
+    echo "$key" >"$bin/$name-$v.modkey"
+  fi
+  ln -sfn "$name-$v" "$bin/pulumi-language-nodejs"
+}
+
 command -v go >/dev/null || fail "Go is required to build the toolchain (go not found on PATH)"
 tools=("$@")
 if [ ${#tools[@]} -eq 0 ]; then
@@ -336,7 +356,7 @@ fi
 for t in "${tools[@]}"; do
   case $t in
     pulumi) build_pulumi ;;
-    language-nodejs) build_language_nodejs ;;
+    language-nodejs) build_language_nodejs; build_language_nodejs_policy ;;
     kubernetes-provider) build_kubernetes_provider ;;
     kubernetes) build_kubernetes ;;
     etcd) build_etcd ;;

@@ -13,6 +13,11 @@ export const clusterSchema = z
     createNamespace: z.boolean().default(false),
     /** Write manifests to this directory instead of applying them (the provider's render mode). */
     renderYamlToDirectory: z.string().min(1).optional(),
+    /**
+     * Checks of the target cluster before anything is registered (docs/preflight.md): `enforce`
+     * fails the preview (and `up`) on an error, `advisory` only reports, `off` skips them.
+     */
+    preflight: z.enum(["enforce", "advisory", "off"]).default("enforce"),
     /** `pulumi up` fails fast, with the reason, when a pod it creates cannot be scheduled or started. */
     failFast: z
       .object({

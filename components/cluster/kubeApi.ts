@@ -82,18 +82,29 @@ function execCredential(exec: ExecConfig, headers: Record<string, string>): http
   return status.clientCertificateData ? { cert: status.clientCertificateData, key: status.clientKeyData } : {};
 }
 
+/** A response of the API server with an error status (e.g. 404: no such object or API; 403: RBAC forbids it). */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 /** GET a JSON path of the API server (e.g. /api/v1/namespaces/x/pods?labelSelector=...). */
 export function getJson<T>(target: KubeTarget, apiPath: string, timeoutMs = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = https.get(
       `${target.server}${apiPath}`,
-      { ...target.agent, headers: { accept: "application/json", ...target.headers }, timeout: timeoutMs },
+      { ...target.agent, agent: false, headers: { accept: "application/json", ...target.headers }, timeout: timeoutMs },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (chunk) => (body += chunk));
         res.on("end", () => {
-          if ((res.statusCode ?? 0) >= 400) reject(new Error(`GET ${apiPath}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+          if ((res.statusCode ?? 0) >= 400)
+            reject(new KubeApiError(`GET ${apiPath}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`, res.statusCode ?? 0));
           else {
             try {
               resolve(JSON.parse(body) as T);

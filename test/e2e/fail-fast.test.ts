@@ -13,7 +13,9 @@ let s: ExampleStack;
 
 beforeAll(async () => {
   s = await ExampleStack.openLocalExample("e2e-failfast", "Pulumi.local-inventory.yaml", VOLUME);
-  s.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15 }));
+  // Preflight would refuse this stack before `up` (test/e2e/preflight.test.ts): off, so that the
+  // watch — the backstop for what changes between preview and up — is what is tested.
+  s.edit("cluster", (c) => Object.assign(c, { failFast: { timeoutSeconds: 15 }, preflight: "off" }));
   // hostNetwork with containerPort 8088 reserves host port 8088 on ascend-node-1 for the scheduler.
   const pod = {
     spec: {
@@ -51,7 +53,7 @@ describe.sequential("fail fast when the NPUs are exhausted", () => {
   let t: ExampleStack;
   beforeAll(async () => {
     t = await ExampleStack.openLocalExample("e2e-failfast-npus", "Pulumi.local.yaml", volume);
-    t.edit("cluster", (c) => (c.failFast = { timeoutSeconds: 15, awaitTrainingJobs: false }));
+    t.edit("cluster", (c) => Object.assign(c, { failFast: { timeoutSeconds: 15, awaitTrainingJobs: false }, preflight: "off" }));
     // One instance of 8 NPUs more than the cluster has NPU nodes (each of 8): one can never be placed.
     t.edit("inference", (inf) => Object.assign(inf.deployments[0], { tensorParallelSize: 8, prefill: npuNodes().length, decode: 1 }));
   });

@@ -26,7 +26,9 @@ beforeAll(async () => {
   nodes = allNpuNodes().length;
   usable = npuNodes().length;
   s = await ExampleStack.openLocal(STACK, VOLUME);
-  s.edit("cluster", (c) => (c.failFast = { timeoutSeconds: TIMEOUT_SECONDS }));
+  // Preflight refuses a gang bigger than the cluster before `up` (test/e2e/preflight.test.ts): off,
+  // so that Volcano's own handling of it, and the fail-fast watch, are what is tested.
+  s.edit("cluster", (c) => Object.assign(c, { failFast: { timeoutSeconds: TIMEOUT_SECONDS }, preflight: "off" }));
   s.config["ascend-stack:images"] = { prePull: { enabled: false } };
   s.write();
   s.edit("inference", (inf) => (inf.deployments = []));

@@ -75,7 +75,7 @@ node_start() {
   say "real node $NODE_NAME: network, host stand-ins, images"
   "$here/node/net.sh" up || die "the real node's network could not be set up (scripts/cluster/node/net.sh up)"
   node_host_standins
-  kc apply -f "$here/node/rbac.yaml" -f "$here/node/csidriver.yaml" >/dev/null
+  kc apply -f "$here/node/rbac.yaml" >/dev/null
   node_launch registry
   wait_for registry 30 curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/"
   "$here/node-image/build.sh" "$CACHE_DIR" "127.0.0.1:$REGISTRY_PORT" 2>"$state/logs/node-image.log" ||

@@ -1,0 +1,145 @@
+/**
+ * What the stack asks of the cluster's nodes, pod by pod, derived from the validated config the
+ * same way the builders place them: NPUs, host ports, node selector, tolerations and the nodes to
+ * avoid (training jobs: accelerator selector, one pod per node; device-plugin P/D pods: plus the
+ * deployment's placement; inventory pods: pinned to their node by hostname). Pure.
+ */
+import { formatPath, type Path } from "../common/issues";
+import { JOB_NAME_LABEL } from "../cluster/failFast";
+import type { Toleration } from "../common/schemas";
+import type { StackConfig } from "../config/schema";
+import { inventoryHostsOf, reservedNodesOf } from "../inference/npuOwnership";
+import { reservationNameOf } from "../inference/reservation";
+import { resolveInference, type ResolvedDeployment } from "../inference/topology";
+import { HOSTNAME_LABEL } from "./nodes";
+import type { ClusterPodJson } from "./snapshot";
+
+/** One pod the stack will create, as the scheduler sees it. */
+export interface PodDemand {
+  /** Config path of what creates it, e.g. "inference.deployments[0].prefill[1]". */
+  path: string;
+  /** The workload it belongs to (findings are reported per workload), e.g. "P/D deployment qwen-pd". */
+  workload: string;
+  /** The pod's name (or the job's pod index), for messages. */
+  name: string;
+  npus: number;
+  ports: number[];
+  nodeSelector: Record<string, string>;
+  tolerations: Toleration[];
+  /** Hostnames the pod must not land on (the inventory nodes, for every other NPU pod). */
+  avoidHosts: string[];
+  /** Pods sharing a group never share a node (a training job's pods: one per node). */
+  spreadGroup?: string;
+  /** A Volcano gang: all of the group's pods must fit at once. */
+  gang?: boolean;
+  /** Inventory mode: the node (inference.nodes[].hostname) the pod is pinned to (checked by inventoryChecks.ts). */
+  pinned?: string;
+}
+
+export interface StackDemand {
+  pods: PodDemand[];
+  /** Whether a pod in the cluster is one of this stack's own (its NPUs and ports are the stack's to reuse). */
+  isOwnPod(pod: ClusterPodJson): boolean;
+}
+
+const INSTANCE_LABEL = "app.kubernetes.io/instance";
+
+export function stackDemand(config: StackConfig): StackDemand {
+  const { accelerator, inference } = config;
+  const resolved = resolveInference(config).deployments;
+  const inventoryHosts = inventoryHostsOf(resolved, inference.nodes);
+  const pods: PodDemand[] = [];
+
+  config.training.jobs.forEach((job, j) => {
+    for (let k = 0; k < job.nodes; k++)
+      pods.push({
+        path: formatPath(["training", "jobs", j]),
+        workload: `training job ${job.name}`,
+        name: `${job.name} pod ${k}`,
+        npus: job.npus ?? accelerator.npusPerNode,
+        ports: [],
+        nodeSelector: accelerator.nodeSelector,
+        tolerations: accelerator.tolerations,
+        avoidHosts: inventoryHosts,
+        spreadGroup: `job/${job.name}`,
+        gang: true,
+      });
+  });
+
+  const onInventory = [...accelerator.tolerations, ...inference.inventoryTolerations];
+  for (const reserved of reservedNodesOf(resolved, inference.nodes))
+    pods.push({
+      path: formatPath(["inference", "nodes", inference.nodes.indexOf(reserved)]),
+      workload: `NPU reservation of inventory node ${reserved.hostname}`,
+      name: reservationNameOf(reserved.hostname),
+      npus: accelerator.npusPerNode,
+      ports: [],
+      nodeSelector: { ...accelerator.nodeSelector, [HOSTNAME_LABEL]: reserved.hostname },
+      tolerations: onInventory,
+      avoidHosts: [],
+      pinned: reserved.hostname,
+    });
+
+  for (const dep of resolved) pods.push(...deploymentPods(config, dep, inventoryHosts, onInventory));
+
+  const ownNames = new Set(pods.map((p) => p.name));
+  const jobNames = new Set(config.training.jobs.map((j) => j.name));
+  return {
+    pods,
+    isOwnPod: (pod) => {
+      if (pod.metadata.namespace !== config.cluster.namespace) return false;
+      const labels = pod.metadata.labels ?? {};
+      return ownNames.has(labels[INSTANCE_LABEL] ?? "") || jobNames.has(labels[JOB_NAME_LABEL] ?? "");
+    },
+  };
+}
+
+/** The instances and the scheduler of one P/D deployment. */
+function deploymentPods(config: StackConfig, dep: ResolvedDeployment, inventoryHosts: string[], onInventory: Toleration[]): PodDemand[] {
+  const d = dep.config;
+  const workload = `P/D deployment ${d.name}`;
+  const depPath: Path = ["inference", "deployments", dep.index];
+  const acc = config.accelerator;
+  if (d.mode === "inventory") {
+    const pinned = (hostname: string | undefined, selector: Record<string, string>) => ({
+      nodeSelector: { ...selector, ...(hostname ? { [HOSTNAME_LABEL]: hostname } : {}) },
+      tolerations: onInventory,
+      avoidHosts: [],
+      pinned: hostname,
+    });
+    return [
+      ...dep.instances.map((x) => ({
+        path: formatPath(x.path),
+        workload,
+        name: x.name,
+        npus: 0, // inventory instances open their cards by path; the node's reservation holds them
+        ports: [x.port],
+        ...pinned(x.node?.hostname, acc.nodeSelector),
+      })),
+      {
+        path: formatPath([...depPath, "scheduler"]),
+        workload,
+        name: dep.scheduler.name,
+        npus: 0,
+        ports: [dep.scheduler.port],
+        ...pinned(dep.scheduler.node?.hostname, {}),
+      },
+    ];
+  }
+  const placement = {
+    nodeSelector: { ...acc.nodeSelector, ...d.placement?.nodeSelector },
+    tolerations: [...acc.tolerations, ...(d.placement?.tolerations ?? [])],
+    avoidHosts: inventoryHosts,
+  };
+  return [
+    ...dep.instances.map((x) => ({
+      path: formatPath(x.path),
+      workload,
+      name: x.name,
+      npus: d.tensorParallelSize,
+      ports: [x.port],
+      ...placement,
+    })),
+    { path: formatPath([...depPath, "scheduler"]), workload, name: dep.scheduler.name, npus: 0, ports: [dep.scheduler.port], ...placement },
+  ];
+}
