@@ -2,7 +2,7 @@
 # The local demo: the `local` stack (Pulumi.local.yaml) on the local simulated CCE cluster. Each
 # command works from any shell (it brings its own pulumi, kubectl and local backend):
 #   npm run local                   up:      toolchain, cluster, `pulumi up`, then what was created
-#   npm run local:preview           preview: `pulumi preview --diff` (after editing Pulumi.local.yaml)
+#   npm run local:preview           preview: `pulumi preview --diff` with the policy pack (after editing Pulumi.local.yaml)
 #   npm run local:destroy           destroy: `pulumi destroy --exclude-protected` (keeps the volume)
 #   npm run local:stop [-- --purge] stop:    stop the cluster (--purge: delete it and its data)
 #   npm run local:status            status:  the cluster's processes and nodes
@@ -194,7 +194,8 @@ case $cmd in
     # A preview writes no state, yet the file backend rebuilds and checks the whole snapshot after
     # every step and then discards it; skipping that changes nothing a preview shows or keeps and
     # saves time that grows with the square of the stack's size (docs/performance.md).
-    PULUMI_SKIP_CHECKPOINTS=true pulumi preview --diff --stack "$STACK" "$@" ;;
+    # With the project's policy pack (docs/policy-pack.md): the manual's rules on every object.
+    PULUMI_SKIP_CHECKPOINTS=true pulumi preview --diff --stack "$STACK" --policy-pack "$repo/policy" "$@" ;;
   destroy)
     have_toolchain; cluster_up; clear_stale_locks
     pulumi stack select "$STACK" >/dev/null 2>&1 || die "there is no local stack yet: nothing to destroy"

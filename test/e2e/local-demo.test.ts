@@ -76,9 +76,11 @@ beforeAll(() => {
     "node_modules",
     "package.json",
     "package-lock.json",
+    "policy",
     "scripts",
     "toolchain",
     "tsconfig.json",
+    "tsconfig.pulumi.json",
   ]) {
     if (fs.existsSync(path.join(repo, entry))) fs.symlinkSync(path.join(repo, entry), path.join(checkout, entry));
   }
@@ -141,6 +143,9 @@ describe.sequential("the local demo's commands", () => {
     const preview = await run("npm run local:preview");
     expect(preview.code).toBe(0);
     expect(preview.out).toMatch(/\d+ unchanged/);
+    // The policy pack ran (docs/policy-pack.md) and the demo violates none of its policies.
+    expect(preview.out).toMatch(/ascend-stack@v0\.1\.0 \(local: .*policy\)/);
+    expect(preview.out).not.toMatch(/\[(mandatory|advisory)\]/);
     expect(preview.out).not.toMatch(/to (create|update|delete|replace)/);
     for (const line of nextSteps.filter((l) => l.startsWith("npm run local:pulumi") || l.startsWith("npm run local:kubectl"))) {
       const r = await run(line);
