@@ -7,6 +7,7 @@ import { readStackFile } from "../../components/config/stackFile";
 import { validateStackConfig } from "../../components/config/validate";
 import { plain, type KubeResource, type Violation } from "../../policy/k8s";
 import { RULES, type Rule } from "../../policy/policies";
+import { table } from "../e2e/fixtures/policy-violations/rankTable";
 import { installMocks, registered, settled } from "./mocks";
 
 installMocks("policy");
@@ -281,23 +282,6 @@ describe("npu-not-shared", () => {
 });
 
 describe("node-ports-follow-rank-table", () => {
-  const table = {
-    version: "1.0",
-    status: "completed",
-    server_group_list: [
-      { group_id: "0", server_count: "1", server_list: [{ server_id: "10.0.0.1", server_ip: "10.0.0.1" }] },
-      {
-        group_id: "1",
-        server_count: "1",
-        server_list: [{ server_id: "10.0.0.1", server_ip: "10.0.0.1", device: [{ device_id: "4", device_ip: "x", rank_id: "0" }] }],
-      },
-      {
-        group_id: "2",
-        server_count: "1",
-        server_list: [{ server_id: "10.0.0.1", server_ip: "10.0.0.1", device: [{ device_id: "6", device_ip: "y", rank_id: "0" }] }],
-      },
-    ],
-  };
   const configMap: KubeResource = {
     type: "kubernetes:core/v1:ConfigMap",
     name: "tables",

@@ -49,6 +49,29 @@ describe("the validate command", () => {
       expect(r.stderr).toContain(line);
   });
 
+  it("--cluster: runs preflight against the file's cluster, one error naming it when it cannot be reached", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "validate-"));
+    const kubeconfig = path.join(dir, "kubeconfig");
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    fs.writeFileSync(
+      kubeconfig,
+      "apiVersion: v1\nclusters: [{name: c, cluster: {server: https://127.0.0.1:1}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+    );
+    const file = path.join(dir, "Pulumi.far.yaml");
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(path.join(repo, "Pulumi.dev.yaml"), "utf8").replace(/^(\s+)context: .*$/m, `$1kubeconfig: ${kubeconfig}`),
+    );
+    const r = run("--cluster", file);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Pulumi.far.yaml: valid; preflight: 1 error(s), 0 warning(s):");
+    expect(r.stderr).toMatch(
+      /- error cluster \[https:\/\/127\.0\.0\.1:1\]: cannot reach the API server at https:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
+    );
+    // Without --cluster the same file is only validated.
+    expect(run(file).status).toBe(0);
+  });
+
   it("exits 2 with usage when no file is given", () => {
     const r = run();
     expect(r.status).toBe(2);
