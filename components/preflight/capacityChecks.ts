@@ -27,7 +27,7 @@ function noNodeMessage(pod: PodDemand, nodes: readonly NodeJson[]): string {
     if (!acceptsPods(n)) return `${n.metadata.name} is not Ready or is cordoned`;
     if (pod.avoidHosts.includes(hostnameOf(n))) return `${n.metadata.name} is an inventory node (inference.nodes)`;
     if (taints.length)
-      return `${n.metadata.name} has taint ${taints[0].key}=${taints[0].value ?? ""}:${taints[0].effect} that accelerator.tolerations do not tolerate`;
+      return `${n.metadata.name} has taint ${taints[0].key}=${taints[0].value ?? ""}:${taints[0].effect} that its tolerations (accelerator.tolerations, placement.tolerations) do not tolerate`;
     return `${n.metadata.name} offers fewer than ${pod.npus} NPUs`;
   });
   return reasons.length ? `${head} (${reasons.join("; ")})` : head;
@@ -57,7 +57,11 @@ function eligibility(pods: readonly PodDemand[], nodes: readonly NodeJson[], res
 /** Pods per workload, in first-seen order. */
 function byWorkload(pods: readonly PodDemand[]): Map<string, PodDemand[]> {
   const groups = new Map<string, PodDemand[]>();
-  for (const p of pods) groups.set(p.workload, [...(groups.get(p.workload) ?? []), p]);
+  for (const p of pods) {
+    const group = groups.get(p.workload);
+    if (group) group.push(p);
+    else groups.set(p.workload, [p]);
+  }
   return groups;
 }
 

@@ -176,7 +176,7 @@ describe("preflight: NPU capacity", () => {
         path: "training.jobs[0]",
         object: "training job vcjob",
         message: expect.stringMatching(
-          /1 node\(s\) match accelerator\/huawei-npu=ascend-1980 \(npu-0 has taint dedicated=infer:NoSchedule that accelerator.tolerations do not tolerate\)/,
+          /1 node\(s\) match accelerator\/huawei-npu=ascend-1980 \(npu-0 has taint dedicated=infer:NoSchedule that its tolerations \(accelerator.tolerations, placement.tolerations\) do not tolerate\)/,
         ),
       },
     ]);
