@@ -144,7 +144,7 @@ describe.sequential("the local demo's commands", () => {
     expect(preview.code).toBe(0);
     expect(preview.out).toMatch(/\d+ unchanged/);
     // The policy pack ran (docs/policy-pack.md) and the demo violates none of its policies.
-    expect(preview.out).toMatch(/ascend-stack@v0\.1\.0 \(local: .*policy\)/);
+    expect(preview.out).toMatch(/Policy Packs run:\s+Name\s+Version\s+ascend-stack\|local\|\S+\/policy\s+0\.1\.0/);
     expect(preview.out).not.toMatch(/\[(mandatory|advisory)\]/);
     expect(preview.out).not.toMatch(/to (create|update|delete|replace)/);
     for (const line of nextSteps.filter((l) => l.startsWith("npm run local:pulumi") || l.startsWith("npm run local:kubectl"))) {
