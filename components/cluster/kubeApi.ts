@@ -97,7 +97,7 @@ export function getJson<T>(target: KubeTarget, apiPath: string, timeoutMs = 15_0
   return new Promise((resolve, reject) => {
     const req = https.get(
       `${target.server}${apiPath}`,
-      { ...target.agent, agent: false, headers: { accept: "application/json", ...target.headers }, timeout: timeoutMs },
+      { ...target.agent, headers: { accept: "application/json", ...target.headers }, timeout: timeoutMs },
       (res) => {
         let body = "";
         res.setEncoding("utf8");

@@ -98,9 +98,19 @@ export function capacityFindings(
       ];
     }),
   );
-  const rooms = (of: Map<string, NodeRoom>) => eligible.map((ns) => ns.map((n) => of.get(n.metadata.name)!));
-  const short = new Set(unplacedPods(pods, rooms(total), [...total.values()]).map((p) => p.workload));
-  const waiting = unplacedPods(pods, rooms(net), [...net.values()]);
+  // Pods of one placement share one list of nodes (eligibility's memo), and so one list of rooms.
+  const rooms = (of: Map<string, NodeRoom>) => {
+    const byList = new Map<NodeJson[], NodeRoom[]>();
+    for (const ns of eligible)
+      if (!byList.has(ns))
+        byList.set(
+          ns,
+          ns.map((n) => of.get(n.metadata.name)!),
+        );
+    return eligible.map((ns) => byList.get(ns)!);
+  };
+  const short = new Set(unplacedPods(pods, rooms(total)).map((p) => p.workload));
+  const waiting = unplacedPods(pods, rooms(net));
 
   for (const [workload, mine] of byWorkload(pods)) {
     if (homeless.has(workload)) continue;

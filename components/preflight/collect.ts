@@ -29,25 +29,20 @@ async function part<T>(read: () => Promise<T>): Promise<Observed<T>> {
   }
 }
 
-/** Whether a GET finds the object (404: no). */
-async function exists(target: KubeTarget, apiPath: string): Promise<boolean> {
+/** GET, or `undefined` when the API server answers 404 (no such object, or the API is not served). */
+async function getUnlessMissing<T>(target: KubeTarget, apiPath: string): Promise<T | undefined> {
   try {
-    await getJson(target, apiPath);
-    return true;
+    return await getJson<T>(target, apiPath);
   } catch (e) {
-    if (e instanceof KubeApiError && e.status === 404) return false;
+    if (e instanceof KubeApiError && e.status === 404) return undefined;
     throw e;
   }
 }
 
 /** The resources an API group version serves (API discovery); none when it is not served. */
 async function served(target: KubeTarget, groupVersion: string): Promise<string[]> {
-  try {
-    return (await getJson<{ resources: { name: string }[] }>(target, `/apis/${groupVersion}`)).resources.map((r) => r.name);
-  } catch (e) {
-    if (e instanceof KubeApiError && e.status === 404) return [];
-    throw e;
-  }
+  const list = await getUnlessMissing<{ resources: { name: string }[] }>(target, `/apis/${groupVersion}`);
+  return list?.resources.map((r) => r.name) ?? [];
 }
 
 const names = async (target: KubeTarget, apiPath: string) =>
@@ -80,15 +75,10 @@ export async function collectSnapshot(target: KubeTarget, config: StackConfig): 
         ),
   );
   const [namespaceExists, volcanoApis, queueList, storageClasses, csiDrivers, claims, nodes, pods] = await Promise.all([
-    part(() => exists(target, `/api/v1/namespaces/${ns}`)),
+    part(async () => (await getUnlessMissing(target, `/api/v1/namespaces/${ns}`)) !== undefined),
     volcano,
     queues,
-    part(async () =>
-      (await getJson<List<Named & { provisioner: string }>>(target, "/apis/storage.k8s.io/v1/storageclasses")).items.map((c) => ({
-        name: c.metadata.name,
-        provisioner: c.provisioner,
-      })),
-    ),
+    part(() => names(target, "/apis/storage.k8s.io/v1/storageclasses")),
     part(async () => {
       const [objects, nodeDrivers] = await Promise.all([
         names(target, "/apis/storage.k8s.io/v1/csidrivers"),

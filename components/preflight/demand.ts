@@ -74,10 +74,7 @@ export function stackDemand(config: StackConfig): StackDemand {
       name: reservationNameOf(reserved.hostname),
       npus: accelerator.npusPerNode,
       ports: [],
-      nodeSelector: { ...accelerator.nodeSelector, [HOSTNAME_LABEL]: reserved.hostname },
-      tolerations: onInventory,
-      avoidHosts: [],
-      pinned: reserved.hostname,
+      ...pinnedTo(reserved.hostname, accelerator.nodeSelector, onInventory),
     });
 
   for (const dep of resolved) pods.push(...deploymentPods(config, dep, inventoryHosts, onInventory));
@@ -94,52 +91,49 @@ export function stackDemand(config: StackConfig): StackDemand {
   };
 }
 
+type Placement = Pick<PodDemand, "nodeSelector" | "tolerations" | "avoidHosts" | "pinned">;
+
+/** Inventory mode: the pod goes to one node, named by its hostname, on top of `selector`. */
+function pinnedTo(hostname: string | undefined, selector: Record<string, string>, tolerations: Toleration[]): Placement {
+  return {
+    nodeSelector: { ...selector, ...(hostname ? { [HOSTNAME_LABEL]: hostname } : {}) },
+    tolerations,
+    avoidHosts: [],
+    pinned: hostname,
+  };
+}
+
 /** The instances and the scheduler of one P/D deployment. */
 function deploymentPods(config: StackConfig, dep: ResolvedDeployment, inventoryHosts: string[], onInventory: Toleration[]): PodDemand[] {
   const d = dep.config;
-  const workload = `P/D deployment ${d.name}`;
-  const depPath: Path = ["inference", "deployments", dep.index];
   const acc = config.accelerator;
-  if (d.mode === "inventory") {
-    const pinned = (hostname: string | undefined, selector: Record<string, string>) => ({
-      nodeSelector: { ...selector, ...(hostname ? { [HOSTNAME_LABEL]: hostname } : {}) },
-      tolerations: onInventory,
-      avoidHosts: [],
-      pinned: hostname,
-    });
-    return [
-      ...dep.instances.map((x) => ({
-        path: formatPath(x.path),
-        workload,
-        name: x.name,
-        npus: 0, // inventory instances open their cards by path; the node's reservation holds them
-        ports: [x.port],
-        ...pinned(x.node?.hostname, acc.nodeSelector),
-      })),
-      {
-        path: formatPath([...depPath, "scheduler"]),
-        workload,
-        name: dep.scheduler.name,
-        npus: 0,
-        ports: [dep.scheduler.port],
-        ...pinned(dep.scheduler.node?.hostname, {}),
-      },
-    ];
-  }
-  const placement = {
+  const inventory = d.mode === "inventory";
+  const placement: Placement = {
     nodeSelector: { ...acc.nodeSelector, ...d.placement?.nodeSelector },
     tolerations: [...acc.tolerations, ...(d.placement?.tolerations ?? [])],
     avoidHosts: inventoryHosts,
   };
+  const pod = (path: Path, name: string, npus: number, port: number, where: Placement): PodDemand => ({
+    path: formatPath(path),
+    workload: `P/D deployment ${d.name}`,
+    name,
+    npus,
+    ports: [port],
+    ...where,
+  });
   return [
-    ...dep.instances.map((x) => ({
-      path: formatPath(x.path),
-      workload,
-      name: x.name,
-      npus: d.tensorParallelSize,
-      ports: [x.port],
-      ...placement,
-    })),
-    { path: formatPath([...depPath, "scheduler"]), workload, name: dep.scheduler.name, npus: 0, ports: [dep.scheduler.port], ...placement },
+    ...dep.instances.map((x) =>
+      inventory
+        ? // inventory instances open their cards by path; the node's reservation holds them
+          pod(x.path, x.name, 0, x.port, pinnedTo(x.node?.hostname, acc.nodeSelector, onInventory))
+        : pod(x.path, x.name, d.tensorParallelSize, x.port, placement),
+    ),
+    pod(
+      ["inference", "deployments", dep.index, "scheduler"],
+      dep.scheduler.name,
+      0,
+      dep.scheduler.port,
+      inventory ? pinnedTo(dep.scheduler.node?.hostname, {}, onInventory) : placement,
+    ),
   ];
 }

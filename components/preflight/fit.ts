@@ -14,22 +14,25 @@ export interface NodeRoom {
   ports: Set<number>;
 }
 
+/** A node's room while packing, and the spread groups already on it. */
+type Free = NodeRoom & { groups: Set<string> };
+
 /**
  * Places every pod (most NPUs first) on the eligible node where it leaves the least NPUs free;
- * returns the pods that found no node. `eligible[i]`: the nodes pod i may use (by labels, taints,
- * readiness and avoided hosts), in a fixed order. The rooms are not modified.
+ * returns the pods that found no node. `eligible[i]`: the rooms of the nodes pod i may use (by
+ * labels, taints, readiness and avoided hosts), in a fixed order; rooms are told apart by node
+ * name. The rooms are not modified.
  */
-export function unplacedPods(
-  pods: readonly PodDemand[],
-  eligible: readonly (readonly NodeRoom[])[],
-  rooms: readonly NodeRoom[],
-): PodDemand[] {
-  const free = new Map(rooms.map((r) => [r.name, { npus: r.npus, ports: new Set(r.ports), groups: new Set<string>() }]));
+export function unplacedPods(pods: readonly PodDemand[], eligible: readonly (readonly NodeRoom[])[]): PodDemand[] {
+  const free = new Map<string, Free>();
+  for (const list of new Set(eligible))
+    for (const r of list)
+      if (!free.has(r.name)) free.set(r.name, { name: r.name, npus: r.npus, ports: new Set(r.ports), groups: new Set() });
   const order = pods.map((_, i) => i).sort((a, b) => pods[b].npus - pods[a].npus || eligible[a].length - eligible[b].length || a - b);
   const unplaced: PodDemand[] = [];
   for (const i of order) {
     const pod = pods[i];
-    let best: { npus: number; ports: Set<number>; groups: Set<string> } | undefined;
+    let best: Free | undefined;
     for (const node of eligible[i]) {
       const room = free.get(node.name)!;
       if (room.npus < pod.npus || pod.ports.some((p) => room.ports.has(p))) continue;

@@ -68,7 +68,7 @@ export function volcanoFindings(config: StackConfig, snap: ClusterSnapshot): Pre
 export function storageFindings(config: StackConfig, snap: ClusterSnapshot): PreflightFinding[] {
   const out: PreflightFinding[] = [];
   const volumes = config.storage.volumes;
-  const classes = snap.storageClasses.ok ? new Map(snap.storageClasses.value.map((c) => [c.name, c])) : undefined;
+  const classes = snap.storageClasses.ok ? new Set(snap.storageClasses.value) : undefined;
   const needs = (kinds: string[]) => volumes.some((v) => kinds.includes(v.type));
   if (needs(["static", "subpath"])) unchecked(snap.storageClasses, "storage.volumes", "StorageClasses", out);
   if (needs(["static"]) && !unchecked(snap.csiDrivers, "storage.volumes", `CSIDriver ${SFS_TURBO_CSI_DRIVER}`, out)) {

@@ -57,11 +57,6 @@ export interface QueueJson {
   state?: string;
 }
 
-export interface StorageClassJson {
-  name: string;
-  provisioner: string;
-}
-
 /** Everything the checks need, read once per run. */
 export interface ClusterSnapshot {
   /** Whether the stack's namespace exists. */
@@ -69,7 +64,8 @@ export interface ClusterSnapshot {
   volcano: Observed<VolcanoApis>;
   /** Volcano queues (cluster-scoped); not read when the queue API is missing. */
   queues: Observed<QueueJson[]>;
-  storageClasses: Observed<StorageClassJson[]>;
+  /** StorageClass names. */
+  storageClasses: Observed<string[]>;
   /** CSI drivers known to the cluster: CSIDriver objects and the drivers nodes register (CSINode). */
   csiDrivers: Observed<string[]>;
   /** Claims in the stack's namespace. */

@@ -59,7 +59,7 @@ function snapshot(patch: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
     namespaceExists: observed(true),
     volcano: observed({ jobs: true, queues: true, podGroups: true }),
     queues: observed([{ name: "default", state: "Open" }]),
-    storageClasses: observed([{ name: "csi-sfsturbo", provisioner: "everest-csi-provisioner" }]),
+    storageClasses: observed(["csi-sfsturbo"]),
     csiDrivers: observed(["sfsturbo.csi.everest.io"]),
     claims: observed([]),
     nodes: observed([npuNode("npu-0"), npuNode("npu-1")]),
@@ -322,7 +322,6 @@ describe("preflight's packing", () => {
       unplacedPods(
         demand,
         demand.map(() => nodes),
-        nodes,
       ),
     ).toEqual([]);
     const over = pods([2, 2, 4, 2, 4, 2, 1]);
@@ -330,7 +329,6 @@ describe("preflight's packing", () => {
       unplacedPods(
         over,
         over.map(() => nodes),
-        nodes,
       ).map((p) => p.npus),
     ).toEqual([1]);
   });
@@ -342,7 +340,6 @@ describe("preflight's packing", () => {
       unplacedPods(
         demand,
         demand.map(() => nodes),
-        nodes,
       ),
     ).toHaveLength(1);
   });
