@@ -174,6 +174,7 @@ export function deployStack(config: StackConfig, secrets: StackSecrets = {}) {
           claimName: claimFor(ctx, job.volume),
           imagePullSecrets,
           avoidHosts: inventoryHosts,
+          profile: config.cluster.profile,
           jobProvider,
         },
         { provider, dependsOn: ctx.dependsOn },

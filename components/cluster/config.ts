@@ -1,8 +1,15 @@
 import { z } from "zod";
+import { CLUSTER_PROFILES } from "../common/profiles";
 
 /** How to reach the cluster. Every resource uses one explicit provider built from this. */
 export const clusterSchema = z
   .object({
+    /**
+     * The Ascend software the cluster runs (docs/cluster-profiles.md): `cce` (Huawei Cloud CCE: its
+     * Volcano add-on, device plugin and Everest SFS Turbo) or `mindcluster` (any Kubernetes with
+     * upstream Volcano and MindCluster). Decides the NPU names and the training job's shape.
+     */
+    profile: z.enum(CLUSTER_PROFILES).default("cce"),
     /** Path to a kubeconfig file (or its YAML text). Default: the ambient KUBECONFIG / ~/.kube/config. */
     kubeconfig: z.string().min(1).optional(),
     /** kubeconfig context to use. Default: the kubeconfig's current context. */

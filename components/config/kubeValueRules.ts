@@ -5,6 +5,7 @@
 import { extendedResourceNameProblem, labelValueProblem, qualifiedNameProblem } from "../common/kubeNames";
 import { subdomainProblem } from "../common/names";
 import type { Report } from "../common/issues";
+import { TRAINING_FLAVORS } from "../training/flavors";
 import type { StackConfig } from "./schema";
 
 function nodeSelectorRules(selector: Record<string, string>, at: (string | number)[], report: Report): void {
@@ -20,8 +21,8 @@ export function kubeValueRules(c: StackConfig, report: Report): void {
   const a = c.accelerator;
   const resource = extendedResourceNameProblem(a.resourceName);
   if (resource) report(["accelerator", "resourceName"], resource);
-  // The ring-controller.cce label of the training ConfigMap, Job and pods carries the profile.
-  const profile = labelValueProblem(a.profile, "profile (the ring-controller.cce label value)");
+  // The ring-controller label of the training ConfigMap, Job and pods carries the profile.
+  const profile = labelValueProblem(a.profile, `profile (the ${TRAINING_FLAVORS[c.cluster.profile].ringControllerLabel} label value)`);
   if (profile) report(["accelerator", "profile"], profile);
   nodeSelectorRules(a.nodeSelector, ["accelerator", "nodeSelector"], report);
   c.inference.deployments.forEach((d, i) => {

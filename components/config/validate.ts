@@ -4,6 +4,8 @@
  * and by `npm run validate` without a cluster or engine.
  */
 import { clusterRules } from "../cluster/rules";
+import { acceleratorSchemaOf } from "../common/accelerator";
+import { CLUSTER_PROFILES, DEFAULT_CLUSTER_PROFILE, type ClusterProfile } from "../common/profiles";
 import { formatPath, type ConfigIssue, type FailedSections, type Path, type Report } from "../common/issues";
 import { imageRules } from "../images/rules";
 import { inferenceRules } from "../inference/rules";
@@ -11,6 +13,7 @@ import { resolveInference } from "../inference/topology";
 import { storageRules } from "../storage/rules";
 import { trainingRules } from "../training/rules";
 import { kubeValueRules } from "./kubeValueRules";
+import { profileRules } from "./profileRules";
 import { didYouMean } from "./nearMiss";
 import { objectSizeRules } from "./objectSize";
 import { rawLimitIssues } from "./rawLimits";
@@ -36,13 +39,20 @@ function runRules(c: StackConfig, failed: FailedSections, report: Report): void 
   const volumeNames = failed.has("storage") ? undefined : c.storage.volumes.map((v) => v.name);
   clusterRules(c.cluster, report);
   kubeValueRules(c, report);
+  profileRules({ config: c, acceleratorValid: accelerator !== undefined, storageValid: volumeNames !== undefined }, report);
   storageRules(c.storage, report);
   imageRules(c.images, c.registry, report);
-  trainingRules({ training: c.training, accelerator, volumeNames, hasDefaultImage: c.images.build.enabled || !!c.images.base }, report);
+  trainingRules({ training: c.training, accelerator, volumeNames, hasDefaultImage: c.images.build.enabled || !!c.images.base, profile: c.cluster.profile }, report);
   // Placement and ports are resolved once, for the inference rules and the object sizes alike.
   const resolved = accelerator ? resolveInference({ inference: c.inference, accelerator }) : undefined;
   inferenceRules({ inference: c.inference, accelerator, volumeNames, resolved }, report);
   objectSizeRules(c, resolved, report);
+}
+
+/** The cluster profile: as parsed, else as written when the cluster section failed elsewhere, else the default. */
+function profileOf(parsedCluster: unknown, rawCluster: unknown): ClusterProfile {
+  const written = [parsedCluster, rawCluster].map((c) => (typeof c === "object" && c !== null ? (c as { profile?: unknown }).profile : undefined));
+  return (written.find((p) => (CLUSTER_PROFILES as readonly unknown[]).includes(p)) as ClusterProfile | undefined) ?? DEFAULT_CLUSTER_PROFILE;
 }
 
 /** No message may echo a huge value; the rules quote values shortened, this is the backstop. */
@@ -73,7 +83,8 @@ export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}):
   const broken: string[] = [];
   const parsed: Record<string, unknown> = {};
   for (const section of SECTIONS) {
-    const schema = stackConfigSchema.shape[section];
+    // The cluster section comes first: its profile decides the accelerator section's defaults.
+    const schema = section === "accelerator" ? acceleratorSchemaOf[profileOf(parsed.cluster, input.cluster)] : stackConfigSchema.shape[section];
     const value = limits.tooDeep.has(section) ? undefined : input[section];
     const result = schema.safeParse(value);
     if (limits.tooDeep.has(section)) {

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { childOptions, kubernetesProviderOf } from "../common/component";
-import { buildPersistentVolumeClaim, buildStaticPersistentVolume } from "./builders";
+import { buildDynamicClaim, buildPersistentVolumeClaim, buildStaticPersistentVolume } from "./builders";
 import { claimNameOf, type VolumeConfig } from "./config";
 
 export interface SfsTurboVolumeArgs {
-  /** The validated volume config (static share, sub-path claim, or existing claim). Decides which objects exist. */
+  /** The validated volume config (static share, sub-path claim, claim on any class, or existing claim). Decides which objects exist. */
   volume: VolumeConfig;
   /** Namespace of the claim. */
   namespace: string;
@@ -14,7 +14,7 @@ export interface SfsTurboVolumeArgs {
 /**
  * An SFS Turbo volume as workloads see it: a claim name. Static shares get a Retain PV through
  * Everest's CSI driver plus a claim bound to it; sub-path volumes get a claim on the sub-path
- * StorageClass; existing claims are only referenced. The objects are protected unless the
+ * StorageClass, dynamic ones a claim on their (any RWX) class; existing claims are only referenced. The objects are protected unless the
  * volume sets allowDestroy, so `pulumi destroy` cannot delete them.
  */
 export class SfsTurboVolume extends pulumi.ComponentResource {
@@ -34,7 +34,7 @@ export class SfsTurboVolume extends pulumi.ComponentResource {
     if (v.type !== "existing") {
       pvc = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-pvc`,
-        buildPersistentVolumeClaim(v, args.namespace),
+        v.type === "dynamic" ? buildDynamicClaim(v, args.namespace) : buildPersistentVolumeClaim(v, args.namespace),
         childOptions(this, provider, {
           ...safety,
           dependsOn: pv ? [pv] : [],

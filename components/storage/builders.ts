@@ -39,9 +39,29 @@ export function buildStaticPersistentVolume(v: Extract<VolumeConfig, { type: "st
   };
 }
 
+/** A claim on any ReadWriteMany StorageClass: no Everest annotations; binding may wait for the first pod. */
+export function buildDynamicClaim(v: Extract<VolumeConfig, { type: "dynamic" }>, namespace: string): PersistentVolumeClaimManifest {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: {
+      name: claimNameOf(v),
+      namespace,
+      labels: standardLabels({ name: "shared-volume", instance: v.name, component: "storage" }),
+      // A WaitForFirstConsumer class binds at the first pod: don't make `pulumi up` wait for that.
+      annotations: { "pulumi.com/skipAwait": "true" },
+    },
+    spec: {
+      accessModes: ["ReadWriteMany"],
+      resources: { requests: { storage: v.capacity } },
+      storageClassName: v.storageClassName,
+    },
+  };
+}
+
 /** The claim workloads mount: bound to the static PV, or provisioned by a sub-path StorageClass. */
 export function buildPersistentVolumeClaim(
-  v: Exclude<VolumeConfig, { type: "existing" }>,
+  v: Extract<VolumeConfig, { type: "static" | "subpath" }>,
   namespace: string,
 ): PersistentVolumeClaimManifest {
   const isStatic = v.type === "static";

@@ -47,6 +47,22 @@ const subpathVolume = z
   })
   .strict();
 
+/**
+ * A claim the stack creates on any ReadWriteMany StorageClass (NFS, CephFS, …): the volume kind of
+ * clusters without SFS Turbo (the mindcluster profile). Data safety comes from the class: preflight
+ * requires its reclaimPolicy to be Retain.
+ */
+const dynamicVolume = z
+  .object({
+    ...common,
+    type: z.literal("dynamic"),
+    /** A ReadWriteMany StorageClass whose reclaimPolicy is Retain. */
+    storageClassName: z.string().min(1),
+    /** Requested capacity. */
+    capacity: quantity.default("100Gi"),
+  })
+  .strict();
+
 /** A claim that already exists (created when the cluster was associated with SFS Turbo). */
 const existingVolume = z
   .object({
@@ -55,12 +71,12 @@ const existingVolume = z
   })
   .strict();
 
-export const volumeSchema = z.discriminatedUnion("type", [staticVolume, subpathVolume, existingVolume]);
+export const volumeSchema = z.discriminatedUnion("type", [staticVolume, subpathVolume, dynamicVolume, existingVolume]);
 export type VolumeConfig = z.infer<typeof volumeSchema>;
 
 export const storageSchema = z
   .object({
-    /** SFS Turbo volumes; training jobs and inference deployments refer to them by name. */
+    /** Shared volumes (SFS Turbo on CCE); training jobs and inference deployments refer to them by name. */
     volumes: z.array(volumeSchema).default([]),
   })
   .strict()

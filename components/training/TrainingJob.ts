@@ -13,7 +13,8 @@ export interface TrainingJobArgs extends TrainingJobInputs {
 }
 
 /**
- * The manual's training job on CCE: ConfigMap `configmap1980-<job>` + Volcano Job.
+ * The manual's training job: the rank-table ConfigMap (`configmap1980-<job>` on CCE,
+ * `rings-config-<job>` on MindCluster) + Volcano Job.
  * Volcano rejects changes to a Job's spec other than replicas/minAvailable, so any spec change
  * replaces the Job (delete, then create: the name is fixed), and `pulumi preview` shows a replace.
  */
@@ -29,7 +30,7 @@ export class TrainingJob extends pulumi.ComponentResource {
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-configmap`,
       buildTrainingConfigMap(args),
-      // The CCE Volcano plugin writes the rank table into `data`: that is not drift.
+      // The profile's controller writes the rank table into `data`: that is not drift.
       childOptions(this, provider, { ignoreChanges: ["data"], deleteBeforeReplace: true }),
     );
     // The image may be a pending build's output: only it is unknown at preview, the rest is known.

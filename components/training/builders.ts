@@ -1,17 +1,19 @@
 /**
- * Pure builders for the manual's Volcano training job (docs/manual-facts.md#training-job): the ConfigMap the CCE Volcano
- * plugin fills with the HCCL rank table, and the batch.volcano.sh/v1alpha1 Job.
+ * Pure builders for the manual's Volcano training job (docs/manual-facts.md#training-job): the ConfigMap the profile's
+ * controller fills with the HCCL rank table (CCE's Volcano plugin, MindCluster's ascend-operator), and the
+ * batch.volcano.sh/v1alpha1 Job. What differs per cluster profile lives in flavors.ts.
  */
 import { envList, type ConfigMapManifest, type EnvVar } from "../common/kube";
+import type { ClusterProfile } from "../common/profiles";
 import { hostMountVolumes, TRAINING_HOST_MOUNTS } from "../common/hostMounts";
 import { standardLabels } from "../common/labels";
 import { avoidHosts } from "../common/placement";
 import type { WorkloadInputs } from "../common/workload";
 import type { TrainingJobConfig } from "./config";
+import { TRAINING_FLAVORS, type TrainingFlavor } from "./flavors";
 import type { VolcanoJobManifest, VolcanoTask } from "./volcanoJob";
 import { rankTableConfigMapNameOf, masterAddressOf, TRAINING_TASK_NAMES } from "./names";
 
-export const RING_CONTROLLER_LABEL = "ring-controller.cce";
 /** What Volcano's job mutating webhook gives a task without maxRetry. */
 export const VOLCANO_DEFAULT_TASK_MAX_RETRY = 3;
 
@@ -20,19 +22,25 @@ export interface TrainingJobInputs extends WorkloadInputs {
   job: TrainingJobConfig;
   /** Hostnames the job must not use (inventory nodes, whose cards P/D instances open by path). */
   avoidHosts?: string[];
+  /** The cluster profile (cluster.profile; default cce): who writes the rank table, and the names. */
+  profile?: ClusterProfile;
 }
 
-/** The ConfigMap the CCE Volcano plugin rewrites with the rank table once the pods are placed. */
+const flavorOf = (i: TrainingJobInputs): TrainingFlavor => TRAINING_FLAVORS[i.profile ?? "cce"];
+const RANK_TABLE_VOLUME = "ascend-910-config";
+
+/** The ConfigMap the profile's controller rewrites with the rank table once the pods are placed. */
 export function buildTrainingConfigMap(i: TrainingJobInputs): ConfigMapManifest {
+  const { ringControllerLabel, rankTable } = flavorOf(i);
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: {
-      name: rankTableConfigMapNameOf(i.job.name),
+      name: rankTableConfigMapNameOf(i.job.name, i.profile),
       namespace: i.namespace,
-      labels: { [RING_CONTROLLER_LABEL]: i.accelerator.profile, ...jobLabels(i.job) },
+      labels: { [ringControllerLabel]: i.accelerator.profile, ...jobLabels(i.job) },
     },
-    data: { "jobstart_hccl.json": '{\n    "status":"initializing"\n}\n' },
+    data: { [rankTable.key]: rankTable.initial },
   };
 }
 
@@ -40,14 +48,10 @@ function jobLabels(job: TrainingJobConfig) {
   return standardLabels({ name: "volcano-training", instance: job.name, component: "training" });
 }
 
-/** Environment: the manual's three variables, then distributed-training and troubleshooting knobs. */
+/** Environment: the profile's own (the manual's three on CCE), then distributed-training and troubleshooting knobs. */
 function trainingEnv(i: TrainingJobInputs, rankOffset: number) {
   const { job } = i;
-  const env: EnvVar[] = [
-    { name: "name", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-    { name: "ip", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
-    { name: "framework", value: "PyTorch" },
-  ];
+  const env: EnvVar[] = flavorOf(i).env(i.accelerator);
   if (job.nodes > 1) {
     env.push(
       { name: "MASTER_ADDR", value: masterAddressOf(job.name, i.namespace) },
@@ -84,12 +88,14 @@ export function trainingCommand(job: TrainingJobConfig): string {
 
 function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["template"] {
   const { job, accelerator } = i;
+  const flavor = flavorOf(i);
   const npus = String(job.npus ?? accelerator.npusPerNode);
   const host = hostMountVolumes(TRAINING_HOST_MOUNTS);
+  const rankTableDir = flavor.rankTable.mountPath;
   return {
     metadata: {
       name: "training",
-      labels: { app: "ascendspeed", [RING_CONTROLLER_LABEL]: accelerator.profile },
+      labels: { app: flavor.app, [flavor.ringControllerLabel]: accelerator.profile },
     },
     spec: {
       affinity: {
@@ -124,6 +130,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["tem
             { name: "shared-memory-volume", mountPath: "/dev/shm" },
             ...host.volumeMounts,
             { name: "sfs-volume", mountPath: job.mountPath },
+            ...(rankTableDir ? [{ name: RANK_TABLE_VOLUME, mountPath: rankTableDir }] : []),
           ],
         },
       ],
@@ -134,6 +141,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["tem
         { name: "shared-memory-volume", emptyDir: { medium: "Memory", sizeLimit: job.shmSize } },
         ...host.volumes,
         { name: "sfs-volume", persistentVolumeClaim: { claimName: i.claimName } },
+        ...(rankTableDir ? [{ name: RANK_TABLE_VOLUME, configMap: { name: rankTableConfigMapNameOf(job.name, i.profile) } }] : []),
       ],
       restartPolicy: "OnFailure",
     },
@@ -143,6 +151,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["tem
 /** The Volcano Job: task "main" (1 pod) and, for N nodes, task "work" (N-1 pods). */
 export function buildVolcanoJob(i: TrainingJobInputs): VolcanoJobManifest {
   const { job, accelerator } = i;
+  const flavor = flavorOf(i);
   const tasks: { name: string; replicas: number; rankOffset: number }[] = [
     { name: TRAINING_TASK_NAMES.master, replicas: 1, rankOffset: 0 },
   ];
@@ -153,17 +162,13 @@ export function buildVolcanoJob(i: TrainingJobInputs): VolcanoJobManifest {
     metadata: {
       name: job.name,
       namespace: i.namespace,
-      labels: { [RING_CONTROLLER_LABEL]: accelerator.profile, "fault-scheduling": "force", ...jobLabels(job) },
+      labels: { [flavor.ringControllerLabel]: accelerator.profile, ...flavor.jobLabels, ...jobLabels(job) },
     },
     spec: {
       minAvailable: job.minAvailable ?? job.nodes,
       schedulerName: "volcano",
       policies: [{ event: "PodEvicted", action: "RestartJob" }],
-      plugins: {
-        configmap1980: ["--rank-table-version=v2"],
-        env: [],
-        svc: ["--publish-not-ready-addresses=true"],
-      },
+      plugins: flavor.plugins,
       maxRetry: job.maxRetry,
       queue: job.queue,
       tasks: tasks.map((t) => ({

@@ -1,13 +1,16 @@
 /** Names the Volcano training job derives from the job name. */
+import type { ClusterProfile } from "../common/profiles";
+import { TRAINING_FLAVORS } from "./flavors";
 
 /** The manual's task names. */
 export const TRAINING_TASK_NAMES = { master: "main", worker: "work" } as const;
 
-/** The CCE Volcano plugin looks for this prefix (docs/manual-facts.md#training-configmap: the prefix is fixed). */
-export const CONFIGMAP_PREFIX = "configmap1980-";
-
-export function rankTableConfigMapNameOf(job: string): string {
-  return `${CONFIGMAP_PREFIX}${job}`;
+/**
+ * The rank-table ConfigMap: the profile's controller looks for its fixed prefix (CCE's
+ * configmap1980 plugin, docs/manual-facts.md#training-configmap; MindCluster's rings-config-).
+ */
+export function rankTableConfigMapNameOf(job: string, profile: ClusterProfile = "cce"): string {
+  return `${TRAINING_FLAVORS[profile].rankTable.prefix}${job}`;
 }
 
 /** Volcano names pods <job>-<task>-<index>; with hostNetwork the pod name is also its DNS label. */

@@ -1,6 +1,7 @@
 /** Cross-field rules of training.jobs: names Volcano derives, NPUs per node, mounts, volumes, images. */
 import type { AcceleratorConfig } from "../common/accelerator";
 import type { Path, Report } from "../common/issues";
+import type { ClusterProfile } from "../common/profiles";
 import { mountCollision, TRAINING_RESERVED_MOUNTS } from "../common/mountPaths";
 import { labelProblem, serviceNameProblem, subdomainProblem } from "../common/names";
 import { isUnderMaUserHome } from "../common/paths";
@@ -18,13 +19,15 @@ export interface TrainingRuleInput {
   volumeNames?: readonly string[];
   /** A job without `image` has one: images.base is set or an image is built. */
   hasDefaultImage: boolean;
+  /** The cluster profile: it names the rank-table ConfigMap. */
+  profile: ClusterProfile;
 }
 
-function reportNames(job: TrainingJobConfig, at: (...rest: Path) => Path, report: Report) {
+function reportNames(job: TrainingJobConfig, profile: ClusterProfile, at: (...rest: Path) => Path, report: Report) {
   // Volcano's svc plugin creates a Service named after the job: an RFC 1035 label.
   const nameProblem = serviceNameProblem(job.name, "job name");
   if (nameProblem) return report(at("name"), nameProblem);
-  const cm = subdomainProblem(rankTableConfigMapNameOf(job.name), "derived ConfigMap name");
+  const cm = subdomainProblem(rankTableConfigMapNameOf(job.name, profile), "derived ConfigMap name");
   if (cm) report(at("name"), cm);
   const lastTask = job.nodes > 1 ? TRAINING_TASK_NAMES.worker : TRAINING_TASK_NAMES.master;
   const lastIndex = job.nodes > 1 ? job.nodes - 2 : 0;
@@ -43,7 +46,7 @@ export function trainingRules(input: TrainingRuleInput, report: Report): void {
   );
   jobs.forEach((job, i) => {
     const at = (...rest: Path): Path => ["training", "jobs", i, ...rest];
-    reportNames(job, at, report);
+    reportNames(job, input.profile, at, report);
     const containerProblem = labelProblem(job.containerName, "container name");
     if (containerProblem) report(at("containerName"), containerProblem);
     const perNode = input.accelerator?.npusPerNode;

@@ -266,7 +266,7 @@ describe("messages", () => {
     expectIssue(
       rawConfig({ storage: { volumes: [{ name: "v", type: "nfs" }] } }),
       "storage.volumes[0].type",
-      /"nfs" is not a known type; the types are "static", "subpath", "existing"/,
+      /"nfs" is not a known type; the types are "static", "subpath", "dynamic", "existing"/,
     );
   });
   it(".inf is not a finite number", () => {
