@@ -78,7 +78,12 @@ export async function collectSnapshot(target: KubeTarget, config: StackConfig): 
     part(async () => (await getUnlessMissing(target, `/api/v1/namespaces/${ns}`)) !== undefined),
     volcano,
     queues,
-    part(() => names(target, "/apis/storage.k8s.io/v1/storageclasses")),
+    part(async () =>
+      (await getJson<List<Named & { reclaimPolicy?: string }>>(target, "/apis/storage.k8s.io/v1/storageclasses")).items.map((c) => ({
+        name: c.metadata.name,
+        reclaimPolicy: c.reclaimPolicy ?? "Delete",
+      })),
+    ),
     part(async () => {
       const [objects, nodeDrivers] = await Promise.all([
         names(target, "/apis/storage.k8s.io/v1/csidrivers"),

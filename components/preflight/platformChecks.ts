@@ -68,9 +68,9 @@ export function volcanoFindings(config: StackConfig, snap: ClusterSnapshot): Pre
 export function storageFindings(config: StackConfig, snap: ClusterSnapshot): PreflightFinding[] {
   const out: PreflightFinding[] = [];
   const volumes = config.storage.volumes;
-  const classes = snap.storageClasses.ok ? new Set(snap.storageClasses.value) : undefined;
+  const classes = snap.storageClasses.ok ? new Map(snap.storageClasses.value.map((c) => [c.name, c])) : undefined;
   const needs = (kinds: string[]) => volumes.some((v) => kinds.includes(v.type));
-  if (needs(["static", "subpath"])) unchecked(snap.storageClasses, "storage.volumes", "StorageClasses", out);
+  if (needs(["static", "subpath", "dynamic"])) unchecked(snap.storageClasses, "storage.volumes", "StorageClasses", out);
   if (needs(["static"]) && !unchecked(snap.csiDrivers, "storage.volumes", `CSIDriver ${SFS_TURBO_CSI_DRIVER}`, out)) {
     const firstStatic = volumes.findIndex((v) => v.type === "static");
     if (!snap.csiDrivers.value.includes(SFS_TURBO_CSI_DRIVER))
@@ -98,9 +98,25 @@ export function storageFindings(config: StackConfig, snap: ClusterSnapshot): Pre
         );
       return;
     }
-    if (!classes || classes.has(v.storageClassName)) return;
+    if (!classes) return;
     const path = formatPath(["storage", "volumes", i, "storageClassName"]);
     const object = `StorageClass ${v.storageClassName}`;
+    const sc = classes.get(v.storageClassName);
+    if (v.type === "dynamic") {
+      if (!sc) out.push(error(path, object, "does not exist: the claim is never provisioned and every pod mounting it stays Pending"));
+      // The product protects the claim, but a class that deletes its volumes with the claim loses
+      // the data on any deletion outside Pulumi (kubectl, a deleted namespace).
+      else if (sc.reclaimPolicy !== "Retain")
+        out.push(
+          error(
+            path,
+            object,
+            `reclaims its volumes with ${sc.reclaimPolicy}: deleting the claim would delete the data; use a class with reclaimPolicy: Retain`,
+          ),
+        );
+      return;
+    }
+    if (sc) return;
     if (v.type === "subpath")
       out.push(
         error(

@@ -57,6 +57,11 @@ export interface QueueJson {
   state?: string;
 }
 
+export interface StorageClassJson {
+  name: string;
+  reclaimPolicy: string;
+}
+
 /** Everything the checks need, read once per run. */
 export interface ClusterSnapshot {
   /** Whether the stack's namespace exists. */
@@ -64,8 +69,8 @@ export interface ClusterSnapshot {
   volcano: Observed<VolcanoApis>;
   /** Volcano queues (cluster-scoped); not read when the queue API is missing. */
   queues: Observed<QueueJson[]>;
-  /** StorageClass names. */
-  storageClasses: Observed<string[]>;
+  /** StorageClasses: name and reclaim policy (Kubernetes' default, Delete, when unset). */
+  storageClasses: Observed<StorageClassJson[]>;
   /** CSI drivers known to the cluster: CSIDriver objects and the drivers nodes register (CSINode). */
   csiDrivers: Observed<string[]>;
   /** Claims in the stack's namespace. */

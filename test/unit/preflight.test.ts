@@ -59,7 +59,7 @@ function snapshot(patch: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
     namespaceExists: observed(true),
     volcano: observed({ jobs: true, queues: true, podGroups: true }),
     queues: observed([{ name: "default", state: "Open" }]),
-    storageClasses: observed(["csi-sfsturbo"]),
+    storageClasses: observed([{ name: "csi-sfsturbo", reclaimPolicy: "Delete" }]),
     csiDrivers: observed(["sfsturbo.csi.everest.io"]),
     claims: observed([]),
     nodes: observed([npuNode("npu-0"), npuNode("npu-1")]),
@@ -151,6 +151,21 @@ describe("preflight: what the stack needs installed", () => {
       ["error", "storage.volumes[1].storageClassName", "StorageClass sfsturbo-subpath"],
       ["error", "storage.volumes[2].claimName", "PersistentVolumeClaim default/old-claim"],
     ]);
+  });
+
+  it("fails for a dynamic volume whose class is missing or deletes its volumes", () => {
+    const dynamic = (name: string, storageClassName: string) => ({ name, type: "dynamic", storageClassName });
+    const config = validConfig({ storage: { volumes: [dynamic("a", "nfs-retain"), dynamic("b", "nfs-delete"), dynamic("c", "nope")] } });
+    const classes = observed([
+      { name: "nfs-retain", reclaimPolicy: "Retain" },
+      { name: "nfs-delete", reclaimPolicy: "Delete" },
+    ]);
+    const f = preflightFindings(config, snapshot({ storageClasses: classes }));
+    expect(f.map((x) => [x.severity, x.path, x.object])).toEqual([
+      ["error", "storage.volumes[1].storageClassName", "StorageClass nfs-delete"],
+      ["error", "storage.volumes[2].storageClassName", "StorageClass nope"],
+    ]);
+    expect(f[0].message).toMatch(/reclaims its volumes with Delete: deleting the claim would delete the data/);
   });
 
   it("warns, not fails, for what the credentials may not read", () => {
