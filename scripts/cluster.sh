@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local simulated CCE Ascend cluster: a real control plane (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler) with kwok-managed fake Ascend 910B (snt9b) nodes,
+# kube-controller-manager, kube-scheduler) with kwok-managed fake Ascend 910B (snt9b) nodes (and
+# fake nodes of a MindCluster cluster, for the mindcluster profile),
 # a device-plugin stand-in that annotates NPU pods the way CCE does, and Volcano (its CRDs, the
 # `default` Queue, vc-webhook-manager with its admission webhooks, vc-controller-manager with the
 # job plugins incl. the configmap1980 stand-in, and vc-scheduler), plus one real node that runs
@@ -9,9 +10,12 @@
 # end-to-end tests can deploy to a real API server, and run containers, on a machine without
 # Docker or NPUs.
 #
-# Usage: scripts/cluster.sh start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | node-owner | status | env | ctl <supervisorctl args>
+# Usage: scripts/cluster.sh start [--nodes N] [--mindcluster-nodes M] [--no-real-node] | stop [--purge] | stop-node | node-owner | status | env | ctl <supervisorctl args>
 #   N defaults to $ASCEND_LOCAL_NODES or 4 (the demo stack needs 3: a two-node training job takes
-#   every card of two nodes, its P/D instances take cards on others). Everything lives in the cluster folder,
+#   every card of two nodes, its P/D instances take cards on others).
+#   M (0..40) defaults to $ASCEND_MINDCLUSTER_NODES or 2: fake nodes of the mindcluster profile
+#   (scripts/cluster/mindcluster-nodes.mjs), served by the stand-ins for MindCluster's rank-table
+#   writer (ascend-operator.mjs) and an NFS provisioner (nfs-provisioner.mjs, class nfs-rwx). Everything lives in the cluster folder,
 #   $ASCEND_CLUSTER_DIR or <repo>/.local/cluster/ (`npm test` uses its own, .local/test/cluster/).
 #   The processes run under the folder's own supervisord (Debian package `supervisor`, installed
 #   by `start` when missing; see docs/local-cluster.md): config <folder>/supervisord.conf, written
@@ -77,7 +81,7 @@ load_ports() {
 load_ports
 # Start order (and supervisord priority); stop goes in reverse.
 CONTROL_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok device-plugin
-  vc-webhook-manager vc-controller-manager vc-scheduler)
+  ascend-operator nfs-provisioner vc-webhook-manager vc-controller-manager vc-scheduler)
 # shellcheck source=cluster/node/node.sh
 source "$here/node/node.sh"
 set_components() {
@@ -215,6 +219,9 @@ EOF
       --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
       --server-address="127.0.0.1:$KWOK_PORT" --cidr="$KWOK_POD_CIDR" --node-lease-duration-seconds=40
     program device-plugin 60 "$(command -v node)" "$here/device-plugin.mjs" "$state" "$SERVER"
+    # The mindcluster profile's stand-ins: MindCluster's rank-table writer and an NFS provisioner.
+    program ascend-operator 62 "$(command -v node)" "$here/ascend-operator.mjs" "$state" "$SERVER"
+    program nfs-provisioner 64 "$(command -v node)" "$here/nfs-provisioner.mjs" "$state" "$SERVER"
     # Volcano: single instances without leader election; health endpoints on loopback only.
     program vc-webhook-manager 70 "$BIN/vc-webhook-manager" --kubeconfig="$state/volcano.kubeconfig" \
       --listen-address=127.0.0.1 --port="$VC_WEBHOOK_PORT" --webhook-url="https://127.0.0.1:$VC_WEBHOOK_PORT" \
@@ -464,16 +471,19 @@ stop_for_restart() {
 
 # ---- commands -----------------------------------------------------------------------------
 cmd_start() {
-  local nodes=${ASCEND_LOCAL_NODES:-4} i c
+  local nodes=${ASCEND_LOCAL_NODES:-4} mc_nodes=${ASCEND_MINDCLUSTER_NODES:-2} i c kind keep
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
       --nodes=*) nodes=${1#*=}; shift ;;
+      --mindcluster-nodes) mc_nodes=${2:?--mindcluster-nodes needs a number}; shift 2 ;;
+      --mindcluster-nodes=*) mc_nodes=${1#*=}; shift ;;
       --no-real-node) ASCEND_REAL_NODE=0; set_components; shift ;;
       *) die "unknown start option '$1'" ;;
     esac
   done
-  if [[ ! $nodes =~ ^[0-9]+$ ]] || [ "$nodes" -lt 1 ] || [ "$nodes" -gt 90 ]; then die "--nodes must be 1..90"; fi
+  if [[ ! $nodes =~ ^[0-9]+$ ]] || [ "$nodes" -lt 1 ] || [ "$nodes" -gt 50 ]; then die "--nodes must be 1..50"; fi
+  if [[ ! $mc_nodes =~ ^[0-9]+$ ]] || [ "$mc_nodes" -gt 40 ]; then die "--mindcluster-nodes must be 0..40"; fi
   mkdir -p "$state/run" "$state/logs" "$state/etcd"
 
   ensure_debian_package supervisord supervisor "the process supervisor of the local cluster"
@@ -518,12 +528,18 @@ cmd_start() {
   launch kube-scheduler
   launch kwok
   launch device-plugin
+  launch ascend-operator
+  launch nfs-provisioner
 
-  say "ensuring $nodes fake Ascend node(s)"
+  say "ensuring $nodes fake Ascend node(s) of CCE and $mc_nodes of MindCluster"
   for ((i = 0; i < nodes; i++)); do node_manifest "$i"; done | kc apply -f - >/dev/null
-  # Drop nodes beyond --nodes left over from an earlier, larger start.
-  kc get nodes -o name | sed -n 's#^node/ascend-node-\([0-9]*\)$#\1#p' | while read -r i; do
-    [ "$i" -lt "$nodes" ] || kc delete node "ascend-node-$i" --wait=false >/dev/null
+  node "$here/mindcluster-nodes.mjs" "$mc_nodes" "$KUBERNETES_VERSION" | kc apply -f - >/dev/null
+  # Drop nodes beyond --nodes (--mindcluster-nodes) left over from an earlier, larger start.
+  kc get nodes -o name | sed -n 's#^node/\(ascend\|mindcluster\)-node-\([0-9]*\)$#\1 \2#p' | while read -r kind i; do
+    case $kind in ascend) keep=$nodes ;; *) keep=$mc_nodes ;; esac
+    [ "$i" -lt "$keep" ] && continue
+    kc delete node "$kind-node-$i" --wait=false >/dev/null
+    kc -n kube-system delete configmap "mindx-dl-deviceinfo-$kind-node-$i" --ignore-not-found >/dev/null
   done
 
   say "installing Volcano: CRDs, access, admission webhooks"
@@ -542,21 +558,26 @@ cmd_start() {
   kc apply --server-side --force-conflicts -f "$here/default-queue.yaml" >/dev/null
   # SFS Turbo's CSI driver and StorageClass, as CCE's Everest add-on registers them.
   kc apply --server-side --force-conflicts -f "$here/everest.yaml" >/dev/null
+  # The mindcluster profile's RWX StorageClass.
+  kc apply --server-side --force-conflicts -f "$here/mindcluster.yaml" >/dev/null
 
   wait_for kwok 60 kc wait --for=condition=Ready node -l accelerator/huawei-npu=ascend-1980 --timeout=5s
+  if [ "$mc_nodes" -gt 0 ]; then wait_for kwok 60 kc wait --for=condition=Ready node -l accelerator=huawei-Ascend910 --timeout=5s; fi
   # Pods are rejected until the service-account controller has made `default`.
   wait_for kube-controller-manager 60 kc -n default get serviceaccount default
   wait_for kube-scheduler 30 curl -skf --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
   wait_for device-plugin 30 this_run_logged device-plugin "watching pods"
+  wait_for ascend-operator 30 this_run_logged ascend-operator "watching rank-table jobs"
+  wait_for nfs-provisioner 30 this_run_logged nfs-provisioner "provisioning claims"
   wait_for vc-controller-manager 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_CONTROLLER_PORT/healthz"
   wait_for vc-scheduler 30 curl -sf --max-time 2 "http://127.0.0.1:$VC_SCHEDULER_PORT/healthz"
   if real_node_wanted; then node_start; else node_forget; fi
   refresh_status
   for c in "${COMPONENTS[@]}"; do [ "$(state_of "$c")" = RUNNING ] || fail_component "$c" "process exited"; done
   if real_node_wanted; then
-    say "cluster ready: $nodes kwok node(s) and the real node $NODE_NAME, context $CONTEXT"
+    say "cluster ready: $nodes kwok node(s), $mc_nodes MindCluster kwok node(s) and the real node $NODE_NAME, context $CONTEXT"
   else
-    say "cluster ready: $nodes node(s), context $CONTEXT"
+    say "cluster ready: $nodes node(s) and $mc_nodes MindCluster node(s), context $CONTEXT"
   fi
   echo "export KUBECONFIG=$KUBECONFIG_PATH"
 }
@@ -620,5 +641,5 @@ case ${1:-} in
     shift
     if [ ! -f "$CONF" ] || ! command -v supervisorctl >/dev/null; then die "no cluster in $state: \`$0 start\` first"; fi
     exec supervisorctl -c "$CONF" "$@" ;;
-  *) echo "usage: $0 start [--nodes N] [--no-real-node] | stop [--purge] | stop-node | node-owner | status | env | ctl <supervisorctl args>" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--nodes N] [--mindcluster-nodes M] [--no-real-node] | stop [--purge] | stop-node | node-owner | status | env | ctl <supervisorctl args>" >&2; exit 2 ;;
 esac

@@ -49,7 +49,10 @@ function mindclusterAccelerator(c: StackConfig, report: Report): void {
       ...(c.inference.deployments.length ? ["inference.deployments"] : []),
     ];
     if (users.length)
-      report(["accelerator", "resourceName"], `is ${a.resourceName}, whose chips have no HCCL rank table; ${users.join(" and ")} need ${MINDCLUSTER.npu910}`);
+      report(
+        ["accelerator", "resourceName"],
+        `is ${a.resourceName}, whose chips have no HCCL rank table; ${users.join(" and ")} need ${MINDCLUSTER.npu910}`,
+      );
   }
   if (a.deviceAnnotation !== MINDCLUSTER.deviceInfoAnnotation)
     report(
@@ -62,7 +65,11 @@ function mindclusterAccelerator(c: StackConfig, report: Report): void {
       `is ${shown(a.profile)}, not a ${MINDCLUSTER.ringControllerLabel} value MindCluster knows (${MINDCLUSTER_RING_VALUES.join(", ")})`,
     );
   for (const key of Object.keys(CCE.nodeSelector))
-    if (key in a.nodeSelector) report(["accelerator", "nodeSelector", key], `is CCE's node label; MindCluster's NPU nodes carry ${MINDCLUSTER.acceleratorLabel} and ${MINDCLUSTER.acceleratorTypeLabel}`);
+    if (key in a.nodeSelector)
+      report(
+        ["accelerator", "nodeSelector", key],
+        `is CCE's node label; MindCluster's NPU nodes carry ${MINDCLUSTER.acceleratorLabel} and ${MINDCLUSTER.acceleratorTypeLabel}`,
+      );
   // accelerator-type ends in the chips per server (module-910b-8, module-910b-16, card-910b-2).
   const type = a.nodeSelector[MINDCLUSTER.acceleratorTypeLabel];
   const chips = type?.match(/-(\d+)$/)?.[1];
@@ -76,7 +83,13 @@ function mindclusterAccelerator(c: StackConfig, report: Report): void {
 function cceAccelerator(c: StackConfig, report: Report): void {
   const a = c.accelerator;
   if (MINDCLUSTER_RESOURCES.includes(a.resourceName))
-    report(["accelerator", "resourceName"], `is MindCluster's resource name; CCE's device plugin advertises ${CCE.resourceName} (or set cluster.profile: mindcluster)`);
+    report(
+      ["accelerator", "resourceName"],
+      `is MindCluster's resource name; CCE's device plugin advertises ${CCE.resourceName} (or set cluster.profile: mindcluster)`,
+    );
   if (a.deviceAnnotation === MINDCLUSTER.deviceInfoAnnotation)
-    report(["accelerator", "deviceAnnotation"], `is MindCluster's annotation; CCE's device plugin writes ${CCE.deviceAnnotation} (or set cluster.profile: mindcluster)`);
+    report(
+      ["accelerator", "deviceAnnotation"],
+      `is MindCluster's annotation; CCE's device plugin writes ${CCE.deviceAnnotation} (or set cluster.profile: mindcluster)`,
+    );
 }

@@ -42,7 +42,16 @@ function runRules(c: StackConfig, failed: FailedSections, report: Report): void 
   profileRules({ config: c, acceleratorValid: accelerator !== undefined, storageValid: volumeNames !== undefined }, report);
   storageRules(c.storage, report);
   imageRules(c.images, c.registry, report);
-  trainingRules({ training: c.training, accelerator, volumeNames, hasDefaultImage: c.images.build.enabled || !!c.images.base, profile: c.cluster.profile }, report);
+  trainingRules(
+    {
+      training: c.training,
+      accelerator,
+      volumeNames,
+      hasDefaultImage: c.images.build.enabled || !!c.images.base,
+      profile: c.cluster.profile,
+    },
+    report,
+  );
   // Placement and ports are resolved once, for the inference rules and the object sizes alike.
   const resolved = accelerator ? resolveInference({ inference: c.inference, accelerator }) : undefined;
   inferenceRules({ inference: c.inference, accelerator, volumeNames, resolved }, report);
@@ -51,8 +60,12 @@ function runRules(c: StackConfig, failed: FailedSections, report: Report): void 
 
 /** The cluster profile: as parsed, else as written when the cluster section failed elsewhere, else the default. */
 function profileOf(parsedCluster: unknown, rawCluster: unknown): ClusterProfile {
-  const written = [parsedCluster, rawCluster].map((c) => (typeof c === "object" && c !== null ? (c as { profile?: unknown }).profile : undefined));
-  return (written.find((p) => (CLUSTER_PROFILES as readonly unknown[]).includes(p)) as ClusterProfile | undefined) ?? DEFAULT_CLUSTER_PROFILE;
+  const written = [parsedCluster, rawCluster].map((c) =>
+    typeof c === "object" && c !== null ? (c as { profile?: unknown }).profile : undefined,
+  );
+  return (
+    (written.find((p) => (CLUSTER_PROFILES as readonly unknown[]).includes(p)) as ClusterProfile | undefined) ?? DEFAULT_CLUSTER_PROFILE
+  );
 }
 
 /** No message may echo a huge value; the rules quote values shortened, this is the backstop. */
@@ -84,7 +97,8 @@ export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}):
   const parsed: Record<string, unknown> = {};
   for (const section of SECTIONS) {
     // The cluster section comes first: its profile decides the accelerator section's defaults.
-    const schema = section === "accelerator" ? acceleratorSchemaOf[profileOf(parsed.cluster, input.cluster)] : stackConfigSchema.shape[section];
+    const schema =
+      section === "accelerator" ? acceleratorSchemaOf[profileOf(parsed.cluster, input.cluster)] : stackConfigSchema.shape[section];
     const value = limits.tooDeep.has(section) ? undefined : input[section];
     const result = schema.safeParse(value);
     if (limits.tooDeep.has(section)) {

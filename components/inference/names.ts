@@ -42,6 +42,8 @@ export const PATHS = {
 } as const;
 
 export const RENDEZVOUS_SCRIPT = "rendezvous.py";
+/** Its front for MindCluster's device-plugin annotation (shipped beside it, only on that profile). */
+export const MINDCLUSTER_RENDEZVOUS_SCRIPT = "mindcluster_rendezvous.py";
 export const MANIFEST_KEY = "manifest.json";
 
 /**

@@ -1,46 +1,21 @@
-// Stand-in for the CCE Ascend device plugin on the local kwok cluster (no kubelet, no NPUs).
-// It gives every NPU pod bound to a fake node the annotation the real plugin writes
-// (cce.kubectl.kubernetes.io/ascend-1980-configuration), so code and tests that read it see
-// realistic data. Allocation logic lives in device-allocator.mjs (pure, unit-tested).
+// Stand-in for the Ascend device plugins on the local kwok cluster (no kubelet, no NPUs).
+// It gives every NPU pod bound to a fake node the annotations the real plugin writes (CCE's
+// cce.kubectl.kubernetes.io/ascend-1980-configuration; on MindCluster nodes,
+// ascend.kubectl.kubernetes.io/ascend-910-configuration and the chip lists), so code and tests
+// that read them see realistic data. Allocation logic lives in device-allocator.mjs (pure, unit-tested).
 //
 // Usage: node device-plugin.mjs <cluster state dir> <apiserver url>
 // Plain Node 20 ESM without npm dependencies: it runs before `npm ci` may have happened.
 import https from "node:https";
-import fs from "node:fs";
-import path from "node:path";
-import { ANNOTATION, allocate, devicesFromAnnotation, requestedDevices } from "./device-allocator.mjs";
+import { allocate, allocationAnnotationOf, devicesFromAnnotation, nodeIndexOf, requestedDevices } from "./device-allocator.mjs";
+import { kubeClient, log, sleep } from "./kube-client.mjs";
 
 const [dir, server] = process.argv.slice(2);
 if (!dir || !server) {
   console.error("usage: device-plugin.mjs <cluster dir> <apiserver url>");
   process.exit(2);
 }
-const read = (f) => fs.readFileSync(path.join(dir, "pki", f));
-const agent = new https.Agent({ ca: read("ca.crt"), cert: read("admin.crt"), key: read("admin.key"), keepAlive: true });
-const log = (...a) => console.log(new Date().toISOString(), ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** One JSON request against the API server; resolves { status, body }. */
-function call(method, urlPath, body, contentType = "application/json") {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(urlPath, server), { method, agent, headers: { "content-type": contentType } }, (res) => {
-      let data = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (data += c));
-      res.on("end", () => {
-        let parsed = data;
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          /* keep text */
-        }
-        resolve({ status: res.statusCode, body: parsed });
-      });
-    });
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const { agent, call } = kubeClient(dir, server);
 
 // State: fake nodes by name, and which pod (uid) holds which device ids on which node.
 const nodes = new Map(); // name -> { index, ip } | null (not a fake node)
@@ -55,8 +30,7 @@ async function nodeInfo(name) {
   if (status !== 200) throw new Error(`GET node ${name}: HTTP ${status}`);
   const fake = body.metadata?.annotations?.["kwok.x-k8s.io/node"] === "fake";
   const ip = body.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "";
-  // ascend-node-<i> carries its index in the name; that keeps device IPs stable across restarts.
-  const info = fake ? { index: Number(/-(\d+)$/.exec(name)?.[1] ?? 0), ip } : null;
+  const info = fake ? { index: nodeIndexOf(name), ip } : null;
   nodes.set(name, info);
   return info;
 }
@@ -81,7 +55,7 @@ async function onPod(type, pod) {
   if (!nodeName || requestedDevices(pod) === 0) return;
   const node = await nodeInfo(nodeName);
   if (!node) return;
-  const existing = pod.metadata.annotations?.[ANNOTATION];
+  const existing = pod.metadata.annotations?.[allocationAnnotationOf(pod)];
   if (existing) {
     holders.set(uid, { node: nodeName, ids: devicesFromAnnotation(existing) });
     return;
@@ -99,7 +73,7 @@ async function onPod(type, pod) {
   const ids = result.devices.map((d) => d.device_id);
   holders.set(uid, { node: nodeName, ids });
   const { namespace, name } = pod.metadata;
-  const patch = { metadata: { annotations: { [ANNOTATION]: result.annotation } } };
+  const patch = { metadata: { annotations: result.annotations } };
   const res = await call("PATCH", `/api/v1/namespaces/${namespace}/pods/${name}`, patch, "application/merge-patch+json");
   if (res.status !== 200) {
     holders.delete(uid);
@@ -124,7 +98,7 @@ async function listAndWatch() {
   waiting.clear();
   // Record existing allocations before handing out new ones.
   const sorted = [...body.items].sort(
-    (a, b) => (b.metadata.annotations?.[ANNOTATION] ? 1 : 0) - (a.metadata.annotations?.[ANNOTATION] ? 1 : 0),
+    (a, b) => (b.metadata.annotations?.[allocationAnnotationOf(b)] ? 1 : 0) - (a.metadata.annotations?.[allocationAnnotationOf(a)] ? 1 : 0),
   );
   for (const p of sorted) await enqueue("ADDED", p);
   let rv = body.metadata.resourceVersion;

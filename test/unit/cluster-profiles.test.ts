@@ -1,6 +1,10 @@
 /** The mindcluster profile: its defaults, its rules (each with a bad input), its training job and volumes. */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MINDCLUSTER } from "../../components/common/profiles";
+import { buildConfigMap, buildInstanceDeployment, type PdInputs } from "../../components/inference/builders";
+import { resolveInference } from "../../components/inference/topology";
 import { buildDynamicClaim } from "../../components/storage/builders";
 import { buildTrainingConfigMap, buildVolcanoJob, type TrainingJobInputs } from "../../components/training/builders";
 import { MINDCLUSTER_RANK_TABLE_DIR } from "../../components/training/flavors";
@@ -74,11 +78,18 @@ describe("config of the mindcluster profile", () => {
   it("refuses 310P cards for training and P/D, and an accelerator-type that disagrees with npusPerNode", () => {
     const p310 = mindcluster({ accelerator: { resourceName: "huawei.com/Ascend310P" } });
     expect(messageAt(p310, "accelerator.resourceName")).toMatch(/no HCCL rank table; training.jobs need huawei.com\/Ascend910/);
-    const sixteen = mindcluster({ accelerator: { nodeSelector: { accelerator: "huawei-Ascend910", "accelerator-type": "module-910b-16" } } });
-    expect(messageAt(sixteen, "accelerator.npusPerNode")).toMatch(/is 8, but nodes labelled accelerator-type=module-910b-16 .* have 16 chips/);
+    const sixteen = mindcluster({
+      accelerator: { nodeSelector: { accelerator: "huawei-Ascend910", "accelerator-type": "module-910b-16" } },
+    });
+    expect(messageAt(sixteen, "accelerator.npusPerNode")).toMatch(
+      /is 8, but nodes labelled accelerator-type=module-910b-16 .* have 16 chips/,
+    );
     expect(
-      validConfig(mindcluster({ accelerator: { npusPerNode: 16, nodeSelector: { accelerator: "huawei-Ascend910", "accelerator-type": "module-910b-16" } } }))
-        .accelerator.npusPerNode,
+      validConfig(
+        mindcluster({
+          accelerator: { npusPerNode: 16, nodeSelector: { accelerator: "huawei-Ascend910", "accelerator-type": "module-910b-16" } },
+        }),
+      ).accelerator.npusPerNode,
     ).toBe(16);
   });
 
@@ -118,7 +129,11 @@ describe("the mindcluster training job (MindCluster's rank-table vcjob)", () => 
   it("Job: upstream Volcano's env and svc plugins only, MindCluster's labels, 910 resources", () => {
     const job: any = buildVolcanoJob(mindclusterJob());
     expect(job.spec.plugins).toEqual({ env: [], svc: ["--publish-not-ready-addresses=true"] });
-    expect(job.metadata.labels).toMatchObject({ "ring-controller.atlas": "ascend-910b", framework: "pytorch", "fault-scheduling": "force" });
+    expect(job.metadata.labels).toMatchObject({
+      "ring-controller.atlas": "ascend-910b",
+      framework: "pytorch",
+      "fault-scheduling": "force",
+    });
     expect(job.spec.schedulerName).toBe("volcano");
     expect(job.spec.minAvailable).toBe(2);
     expect(job.spec.tasks.map((t: any) => [t.name, t.replicas])).toEqual([
@@ -166,5 +181,77 @@ describe("dynamic volumes", () => {
       },
       spec: { accessModes: ["ReadWriteMany"], resources: { requests: { storage: "2Ti" } }, storageClassName: "nfs-rwx" },
     });
+  });
+});
+
+/** The MindCluster front of rendezvous.py, run by python3: what it makes of an annotation value. */
+function readMindClusterAnnotation(value: string, hostIP: string, expected: number) {
+  const code = [
+    "import json, sys",
+    `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, "../../components/inference"))})`,
+    "import mindcluster_rendezvous, rendezvous",
+    "try:",
+    "    print(json.dumps(rendezvous.devices_from_annotation(sys.argv[1], 'a', sys.argv[2], int(sys.argv[3]))))",
+    "except rendezvous.AnnotationError as e:",
+    "    print(json.dumps({'error': str(e)}))",
+  ].join("\n");
+  const r = spawnSync("python3", ["-c", code, value, hostIP, String(expected)], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+describe("P/D on the mindcluster profile", () => {
+  const devices = [
+    { device_id: "1", device_ip: "198.18.1.152" },
+    { device_id: "0", device_ip: "198.18.1.151" },
+  ];
+  it("reads MindCluster's annotation (server_id the pod UID) with host_ip as the server", () => {
+    const value = JSON.stringify({ pod_name: "p", server_id: "0b7c-uid", host_ip: "127.0.11.1", devices });
+    expect(readMindClusterAnnotation(value, "127.0.11.1", 2)).toEqual([
+      "127.0.11.1",
+      [
+        { device_id: "0", device_ip: "198.18.1.151" },
+        { device_id: "1", device_ip: "198.18.1.152" },
+      ],
+    ]);
+  });
+
+  it("names a missing host_ip, and keeps rendezvous.py's checks (host, count)", () => {
+    expect(readMindClusterAnnotation(JSON.stringify({ server_id: "uid", devices }), "127.0.11.1", 2).error).toMatch(/has no host_ip/);
+    const elsewhere = JSON.stringify({ server_id: "uid", host_ip: "127.0.11.2", devices });
+    expect(readMindClusterAnnotation(elsewhere, "127.0.11.1", 2).error).toMatch(/this pod runs on host 127.0.11.1/);
+    const short = JSON.stringify({ server_id: "uid", host_ip: "127.0.11.1", devices: devices.slice(0, 1) });
+    expect(readMindClusterAnnotation(short, "127.0.11.1", 2).error).toMatch(/lists 1 devices but the instance requested 2/);
+  });
+
+  it("device-plugin pods run the front with MindCluster's annotation, shipped beside rendezvous.py", () => {
+    const c = validConfig(
+      mindcluster({
+        training: { jobs: [] },
+        inference: {
+          deployments: [{ name: "qwen", model: "/mnt/sfs_turbo/m", servedModelName: "q", tensorParallelSize: 2, prefill: 1, decode: 1 }],
+        },
+      }),
+    );
+    const dep = resolveInference({ inference: c.inference, accelerator: c.accelerator }).deployments[0];
+    const inputs: PdInputs = {
+      deployment: dep,
+      namespace: "ml",
+      accelerator: c.accelerator,
+      image: "img",
+      imagePullPolicy: "IfNotPresent",
+      claimName: "shared",
+      inventoryHosts: [],
+      stackId: "s",
+      inventoryTolerations: [],
+    };
+    const cm: any = buildConfigMap(inputs);
+    expect(Object.keys(cm.data).sort()).toEqual(["manifest.json", "mindcluster_rendezvous.py", "rendezvous.py"]);
+    const prefill: any = buildInstanceDeployment(inputs, dep.instances[0]);
+    const container = prefill.spec.template.spec.containers[0];
+    expect(container.command.slice(0, 2)).toEqual(["python3", "/etc/ascend-stack/pd/mindcluster_rendezvous.py"]);
+    expect(container.command).toContain("ascend.kubectl.kubernetes.io/ascend-910-configuration");
+    expect(container.resources.limits["huawei.com/Ascend910"]).toBe("2");
+    expect(prefill.spec.template.spec.nodeSelector).toEqual({ accelerator: "huawei-Ascend910", "accelerator-type": "module-910b-8" });
   });
 });

@@ -5,10 +5,10 @@
  */
 import { avoidHosts } from "../../common/placement";
 import type { PdInputs } from "../builders";
-import { MANIFEST_KEY, PATHS, rendezvousDirOf } from "../names";
+import { MANIFEST_KEY, MINDCLUSTER_RENDEZVOUS_SCRIPT, PATHS, rendezvousDirOf } from "../names";
 import type { ResolvedDeployment } from "../topology";
 import type { ModeStrategy } from "./podParts";
-import { fieldEnv, resourcesOf, SCRIPT, tolerationsOf, useOpenAIEnv, workDirOf } from "./shared";
+import { fieldEnv, readsMindClusterAnnotation, resourcesOf, SCRIPT, tolerationsOf, useOpenAIEnv, workDirOf } from "./shared";
 
 /** The declared instance list the rendezvous assembles from. */
 export function rendezvousManifest(dep: ResolvedDeployment) {
@@ -36,7 +36,15 @@ const RENDEZVOUS_VOLUMES = {
 function rendezvousCommand(i: PdInputs, name: string, server: string[]): string[] {
   const d = i.deployment.config;
   return [
-    ...["python3", SCRIPT, "run", "--manifest", `${PATHS.config}/${MANIFEST_KEY}`, "--instance", name],
+    ...[
+      "python3",
+      readsMindClusterAnnotation(i) ? `${PATHS.config}/${MINDCLUSTER_RENDEZVOUS_SCRIPT}` : SCRIPT,
+      "run",
+      "--manifest",
+      `${PATHS.config}/${MANIFEST_KEY}`,
+      "--instance",
+      name,
+    ],
     ...["--dir", rendezvousDirOf(workDirOf(d), i.namespace, i.stackId, d.name), "--out", PATHS.tables],
     ...["--annotations", `${PATHS.podInfo}/annotations`, "--annotation-key", i.accelerator.deviceAnnotation],
     "--",

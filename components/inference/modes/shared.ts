@@ -1,10 +1,14 @@
 /** Pod pieces both NPU assignment modes use. */
 import type { PdDeploymentConfig } from "../config";
+import { MINDCLUSTER } from "../../common/profiles";
 import { PATHS, RENDEZVOUS_SCRIPT } from "../names";
 import type { PdInputs } from "../builders";
 
 /** The wrapper script inside every container (shipped in the deployment's ConfigMap). */
 export const SCRIPT = `${PATHS.config}/${RENDEZVOUS_SCRIPT}`;
+
+/** The device plugin writes MindCluster's annotation format (server_id the pod UID, host_ip the node). */
+export const readsMindClusterAnnotation = (i: PdInputs) => i.accelerator.deviceAnnotation === MINDCLUSTER.deviceInfoAnnotation;
 
 export const workDirOf = (d: PdDeploymentConfig) => d.workDir ?? d.mountPath;
 

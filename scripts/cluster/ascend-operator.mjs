@@ -1,0 +1,57 @@
+// Stand-in for the rank-table part of MindCluster's ascend-operator on the local cluster: for every
+// Volcano Job labelled ring-controller.atlas it writes hccl.json into the job's rings-config-<job>
+// ConfigMap once all its pods are placed and annotated by the device plugin (stand-in), as the real
+// operator does. The assembly lives in rank-table.mjs (pure, unit-tested).
+//
+// Usage: node ascend-operator.mjs <cluster state dir> <apiserver url>
+import { CONFIGMAP_PREFIX, RANK_TABLE_KEY, RING_LABEL, rankTableOf } from "./rank-table.mjs";
+import { kubeClient, log, sleep } from "./kube-client.mjs";
+
+const [dir, server] = process.argv.slice(2);
+if (!dir || !server) {
+  console.error("usage: ascend-operator.mjs <cluster dir> <apiserver url>");
+  process.exit(2);
+}
+const { call } = kubeClient(dir, server);
+const selector = encodeURIComponent(RING_LABEL);
+
+async function list(path) {
+  const { status, body } = await call("GET", path);
+  if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}`);
+  return body.items;
+}
+
+/** One pass: every rank-table job whose ConfigMap does not hold its current table gets it. */
+async function reconcile() {
+  const [jobs, pods] = await Promise.all([
+    list(`/apis/batch.volcano.sh/v1alpha1/jobs?labelSelector=${selector}`),
+    list(`/api/v1/pods?labelSelector=${selector}`),
+  ]);
+  for (const job of jobs) {
+    const { namespace, name } = job.metadata;
+    const mine = pods.filter((p) => p.metadata.namespace === namespace && p.metadata.labels?.["volcano.sh/job-name"] === name);
+    const table = rankTableOf(job, mine);
+    if (!table) continue;
+    const cmPath = `/api/v1/namespaces/${namespace}/configmaps/${CONFIGMAP_PREFIX}${name}`;
+    const cm = await call("GET", cmPath);
+    if (cm.status !== 200) continue; // the ConfigMap is the user's; without it there is nothing to fill
+    const text = JSON.stringify(table, null, 4);
+    if (cm.body.data?.[RANK_TABLE_KEY] === text) continue;
+    const res = await call("PATCH", cmPath, { data: { [RANK_TABLE_KEY]: text } }, "application/merge-patch+json");
+    if (res.status !== 200) throw new Error(`PATCH ${namespace}/${CONFIGMAP_PREFIX}${name}: HTTP ${res.status}`);
+    log(
+      `wrote the rank table of ${namespace}/${name}: ${table.server_count} server(s), ${table.server_list.flatMap((s) => s.device).length} device(s)`,
+    );
+  }
+}
+
+process.on("SIGTERM", () => process.exit(0));
+log("watching rank-table jobs (every second)");
+for (;;) {
+  try {
+    await reconcile();
+  } catch (e) {
+    log("error:", e.message);
+  }
+  await sleep(1000);
+}
