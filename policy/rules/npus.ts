@@ -7,7 +7,7 @@
  * /dev/davinciN, the manual's `--device=/dev/davinciN`) and the physical ids in
  * ASCEND_VISIBLE_DEVICES (Ascend's container runtime), on the node its pod is pinned to
  * (nodeName, the hostname nodeSelector or affinity, as inventory placement does). Cards requested
- * from the device plugin (huawei.com/ascend-*) are exclusive by construction and not listed here.
+ * from the device plugin (huawei.com/ascend-*, MindCluster's huawei.com/Ascend910) are exclusive by construction and not listed here.
  */
 import { containersOf, envOf, mountsOf, pinnedNodeOf, podTemplatesOf, type Json, type KubeResource, type Violation } from "../k8s";
 

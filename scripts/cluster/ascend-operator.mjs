@@ -14,9 +14,12 @@ if (!dir || !server) {
 }
 const { call } = kubeClient(dir, server);
 const selector = encodeURIComponent(RING_LABEL);
+const INITIALIZING = '{"status":"initializing"}\n';
 
 async function list(path) {
   const { status, body } = await call("GET", path);
+  // Volcano's CRDs are installed after the stand-ins start: no Job API yet means no job yet.
+  if (status === 404) return [];
   if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}`);
   return body.items;
 }
@@ -31,16 +34,21 @@ async function reconcile() {
     const { namespace, name } = job.metadata;
     const mine = pods.filter((p) => p.metadata.namespace === namespace && p.metadata.labels?.["volcano.sh/job-name"] === name);
     const table = rankTableOf(job, mine);
-    if (!table) continue;
     const cmPath = `/api/v1/namespaces/${namespace}/configmaps/${CONFIGMAP_PREFIX}${name}`;
     const cm = await call("GET", cmPath);
     if (cm.status !== 200) continue; // the ConfigMap is the user's; without it there is nothing to fill
-    const text = JSON.stringify(table, null, 4);
-    if (cm.body.data?.[RANK_TABLE_KEY] === text) continue;
+    const current = cm.body.data?.[RANK_TABLE_KEY];
+    // Until every pod is placed the table says initializing, so a re-created job never reads its
+    // predecessor's servers.
+    const text = table ? JSON.stringify(table, null, 4) : current?.includes('"completed"') ? INITIALIZING : current;
+    if (current === text) continue;
     const res = await call("PATCH", cmPath, { data: { [RANK_TABLE_KEY]: text } }, "application/merge-patch+json");
     if (res.status !== 200) throw new Error(`PATCH ${namespace}/${CONFIGMAP_PREFIX}${name}: HTTP ${res.status}`);
+    const devices = table?.server_list.flatMap((s) => s.device).length;
     log(
-      `wrote the rank table of ${namespace}/${name}: ${table.server_count} server(s), ${table.server_list.flatMap((s) => s.device).length} device(s)`,
+      table
+        ? `wrote the rank table of ${namespace}/${name}: ${table.server_count} server(s), ${devices} device(s)`
+        : `reset the rank table of ${namespace}/${name} to initializing: not every pod is placed`,
     );
   }
 }

@@ -36,7 +36,9 @@ export function rankTableOf(job, pods) {
       return null;
     }
     servers.push({
-      device: (info.devices ?? []).map((d) => ({ device_id: String(d.device_id), device_ip: d.device_ip, rank_id: String(rank++) })),
+      device: [...(info.devices ?? [])]
+        .sort((x, y) => Number(x.device_id) - Number(y.device_id))
+        .map((d) => ({ device_id: String(d.device_id), device_ip: d.device_ip, rank_id: String(rank++) })),
       server_id: info.host_ip ?? hostIP,
       container_ip: pod.status?.podIP ?? hostIP,
     });

@@ -40,20 +40,32 @@ describe.sequential("mindcluster example stack", () => {
 
   it("up: Volcano places the job on MindCluster nodes and the rank table is written from the device plugin's annotations", async () => {
     await upOps(s);
-    const pods = await eventually(() => {
-      const items = JSON.parse(s.kubectl("get", "pods", "-l", `volcano.sh/job-name=${JOB}`, "-o", "json")).items as any[];
-      return items.length === 2 && items.every((p) => p.status.phase === "Running" && p.metadata.annotations?.["huawei.com/Ascend910"]) && items;
-    }, 60_000, "both training pods running and annotated");
+    const pods = await eventually(
+      () => {
+        const items = JSON.parse(s.kubectl("get", "pods", "-l", `volcano.sh/job-name=${JOB}`, "-o", "json")).items as any[];
+        return (
+          items.length === 2 &&
+          items.every((p) => p.status.phase === "Running" && p.metadata.annotations?.["huawei.com/Ascend910"]) &&
+          items
+        );
+      },
+      60_000,
+      "both training pods running and annotated",
+    );
     for (const pod of pods) {
       expect(pod.spec.nodeName).toMatch(/^mindcluster-node-\d$/);
       expect(pod.metadata.labels["ring-controller.atlas"]).toBe("ascend-910b");
       expect(pod.metadata.annotations["huawei.com/Ascend910"].split(",")).toHaveLength(4);
     }
-    const table = await eventually(() => {
-      const cm = JSON.parse(s.kubectl("get", "configmap", `rings-config-${JOB}`, "-o", "json"));
-      const t = JSON.parse(cm.data["hccl.json"]);
-      return t.status === "completed" && t;
-    }, 60_000, `hccl.json of rings-config-${JOB} completed`);
+    const table = await eventually(
+      () => {
+        const cm = JSON.parse(s.kubectl("get", "configmap", `rings-config-${JOB}`, "-o", "json"));
+        const t = JSON.parse(cm.data["hccl.json"]);
+        return t.status === "completed" && t;
+      },
+      60_000,
+      `hccl.json of rings-config-${JOB} completed`,
+    );
     expect(table.server_count).toBe("2");
     // Each server is the node that runs the pod, with the chips the device plugin gave it at the
     // addresses the node itself advertises (baseDeviceInfos), ranks 0..7 across both.
@@ -68,10 +80,15 @@ describe.sequential("mindcluster example stack", () => {
     const pvc = JSON.parse(s.kubectl("get", "pvc", VOLUME, "-o", "json"));
     expect(pvc.status.phase).toBe("Bound");
     expect(JSON.parse(kubectl("get", "pv", pvc.spec.volumeName, "-o", "json")).spec.persistentVolumeReclaimPolicy).toBe("Retain");
-    const prefill = await eventually(() => {
-      const items = JSON.parse(s.kubectl("get", "pods", "-l", "app.kubernetes.io/instance=qwen-pd-mc-prefill-0", "-o", "json")).items as any[];
-      return items.length === 1 && items[0].metadata.annotations?.["ascend.kubectl.kubernetes.io/ascend-910-configuration"] && items[0];
-    }, 60_000, "the prefill pod annotated");
+    const prefill = await eventually(
+      () => {
+        const items = JSON.parse(s.kubectl("get", "pods", "-l", "app.kubernetes.io/instance=qwen-pd-mc-prefill-0", "-o", "json"))
+          .items as any[];
+        return items.length === 1 && items[0].metadata.annotations?.["ascend.kubectl.kubernetes.io/ascend-910-configuration"] && items[0];
+      },
+      60_000,
+      "the prefill pod annotated",
+    );
     const info = JSON.parse(prefill.metadata.annotations["ascend.kubectl.kubernetes.io/ascend-910-configuration"]);
     expect(info.host_ip).toBe(prefill.status.hostIP);
     expect(info.devices).toHaveLength(2);
@@ -84,7 +101,9 @@ describe.sequential("mindcluster example stack", () => {
 
   it("destroy removes the workloads and keeps the protected claim", async () => {
     await s.stack.destroy({ excludeProtected: true });
-    expect(s.kubectl("get", "jobs.batch.volcano.sh,deployments,configmaps", "-l", "app.kubernetes.io/part-of=ascend-stack", "-o", "name").trim()).toBe("");
+    expect(
+      s.kubectl("get", "jobs.batch.volcano.sh,deployments,configmaps", "-l", "app.kubernetes.io/part-of=ascend-stack", "-o", "name").trim(),
+    ).toBe("");
     expect(s.kubectl("get", "pvc", VOLUME, "-o", "name").trim()).toBe(`persistentvolumeclaim/${VOLUME}`);
   });
 });
