@@ -73,7 +73,7 @@ export const pdDeploymentSchema = z
     /** Deployment name: names the Kubernetes objects (<name>-prefill-0, <name>-scheduler, Service <name>). */
     name: z.string(),
     /**
-     * How instances get their NPUs. device-plugin: request NPUs, the CCE device plugin picks the cards,
+     * How instances get their NPUs. device-plugin: request NPUs, the device plugin (CCE's or MindCluster's) picks the cards,
      * rank tables are assembled at start by the rendezvous. inventory: explicit cards of inference.nodes,
      * rank tables computed at deploy time.
      */

@@ -1,8 +1,9 @@
 /**
  * Preflight of what the stack's objects need installed in the cluster: the namespace, Volcano's
- * APIs and queues (training jobs), and SFS Turbo's CSI driver, StorageClasses and existing claims
+ * APIs and queues (training jobs), and SFS Turbo's CSI driver, StorageClasses (a dynamic volume's must Retain) and existing claims
  * (volumes). Pure: a snapshot in, findings out.
  */
+import type { ClusterProfile } from "../common/profiles";
 import { formatPath } from "../common/issues";
 import type { StackConfig } from "../config/schema";
 import { SFS_TURBO_CSI_DRIVER } from "../storage/builders";
@@ -16,6 +17,12 @@ function unchecked<T>(part: Observed<T>, path: string, what: string, out: Prefli
   out.push(warning(path, what, `not checked: ${part.reason}`));
   return true;
 }
+
+/** How each cluster profile gets Volcano. */
+const INSTALL_VOLCANO: Record<ClusterProfile, string> = {
+  cce: "on CCE, install the Volcano add-on",
+  mindcluster: "install upstream Volcano with MindCluster's Volcano plugin",
+};
 
 export function namespaceFindings(config: StackConfig, snap: ClusterSnapshot): PreflightFinding[] {
   const out: PreflightFinding[] = [];
@@ -41,7 +48,7 @@ export function volcanoFindings(config: StackConfig, snap: ClusterSnapshot): Pre
       error(
         "training.jobs",
         "CustomResourceDefinitions of Volcano",
-        `the cluster does not serve ${missing.join(", ")}: Volcano is not installed (on CCE, install the Volcano add-on); training jobs need its CRDs, controller and scheduler`,
+        `the cluster does not serve ${missing.join(", ")}: Volcano is not installed (${INSTALL_VOLCANO[config.cluster.profile]}); training jobs need its CRDs, controller and scheduler`,
       ),
     );
     if (!apis.queues) return out;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { childOptions, kubernetesProviderOf } from "../common/component";
-import { buildDynamicClaim, buildPersistentVolumeClaim, buildStaticPersistentVolume } from "./builders";
+import { buildPersistentVolumeClaim, buildStaticPersistentVolume } from "./builders";
 import { claimNameOf, type VolumeConfig } from "./config";
 
 export interface SfsTurboVolumeArgs {
@@ -34,7 +34,7 @@ export class SfsTurboVolume extends pulumi.ComponentResource {
     if (v.type !== "existing") {
       pvc = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-pvc`,
-        v.type === "dynamic" ? buildDynamicClaim(v, args.namespace) : buildPersistentVolumeClaim(v, args.namespace),
+        buildPersistentVolumeClaim(v, args.namespace),
         childOptions(this, provider, {
           ...safety,
           dependsOn: pv ? [pv] : [],

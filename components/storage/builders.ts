@@ -1,4 +1,4 @@
-/** Pure builders for SFS Turbo volumes through CCE's Everest CSI driver. */
+/** Pure builders for SFS Turbo volumes through CCE's Everest CSI driver, and claims on any RWX class. */
 import { standardLabels } from "../common/labels";
 import type { PersistentVolumeClaimManifest, PersistentVolumeManifest } from "../common/kube";
 import { claimNameOf, type VolumeConfig } from "./config";
@@ -7,7 +7,7 @@ export const SFS_TURBO_CSI_DRIVER = "sfsturbo.csi.everest.io";
 export const EVEREST_PROVISIONER = "everest-csi-provisioner";
 
 function labelsOf(v: VolumeConfig) {
-  return standardLabels({ name: "sfs-turbo", instance: v.name, component: "storage" });
+  return standardLabels({ name: v.type === "dynamic" ? "shared-volume" : "sfs-turbo", instance: v.name, component: "storage" });
 }
 
 /** Static PV for an existing SFS Turbo share (CCE's documented static PV shape). */
@@ -39,29 +39,12 @@ export function buildStaticPersistentVolume(v: Extract<VolumeConfig, { type: "st
   };
 }
 
-/** A claim on any ReadWriteMany StorageClass: no Everest annotations; binding may wait for the first pod. */
-export function buildDynamicClaim(v: Extract<VolumeConfig, { type: "dynamic" }>, namespace: string): PersistentVolumeClaimManifest {
-  return {
-    apiVersion: "v1",
-    kind: "PersistentVolumeClaim",
-    metadata: {
-      name: claimNameOf(v),
-      namespace,
-      labels: standardLabels({ name: "shared-volume", instance: v.name, component: "storage" }),
-      // A WaitForFirstConsumer class binds at the first pod: don't make `pulumi up` wait for that.
-      annotations: { "pulumi.com/skipAwait": "true" },
-    },
-    spec: {
-      accessModes: ["ReadWriteMany"],
-      resources: { requests: { storage: v.capacity } },
-      storageClassName: v.storageClassName,
-    },
-  };
-}
-
-/** The claim workloads mount: bound to the static PV, or provisioned by a sub-path StorageClass. */
+/**
+ * The claim workloads mount: bound to the static PV, provisioned by an Everest sub-path
+ * StorageClass, or (dynamic) by any ReadWriteMany class, without Everest's annotation.
+ */
 export function buildPersistentVolumeClaim(
-  v: Extract<VolumeConfig, { type: "static" | "subpath" }>,
+  v: Exclude<VolumeConfig, { type: "existing" }>,
   namespace: string,
 ): PersistentVolumeClaimManifest {
   const isStatic = v.type === "static";
@@ -72,11 +55,11 @@ export function buildPersistentVolumeClaim(
       name: claimNameOf(v),
       namespace,
       labels: labelsOf(v),
-      // Everest provisions (sub-path) or binds (static) SFS Turbo claims.
       annotations: {
-        "volume.beta.kubernetes.io/storage-provisioner": EVEREST_PROVISIONER,
-        // A sub-path claim binds only when Everest provisions it (possibly at first use):
-        // don't make `pulumi up` wait for that.
+        // Everest provisions (sub-path) or binds (static) SFS Turbo claims.
+        ...(v.type === "dynamic" ? {} : { "volume.beta.kubernetes.io/storage-provisioner": EVEREST_PROVISIONER }),
+        // A provisioned claim binds only when it is provisioned (possibly at first use, with a
+        // WaitForFirstConsumer class): don't make `pulumi up` wait for that.
         ...(isStatic ? {} : { "pulumi.com/skipAwait": "true" }),
       },
     },

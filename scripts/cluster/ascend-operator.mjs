@@ -5,24 +5,16 @@
 //
 // Usage: node ascend-operator.mjs <cluster state dir> <apiserver url>
 import { CONFIGMAP_PREFIX, RANK_TABLE_KEY, RING_LABEL, rankTableOf } from "./rank-table.mjs";
-import { kubeClient, log, sleep } from "./kube-client.mjs";
+import { everySecond, kubeClient, log } from "./kube-client.mjs";
 
 const [dir, server] = process.argv.slice(2);
 if (!dir || !server) {
   console.error("usage: ascend-operator.mjs <cluster dir> <apiserver url>");
   process.exit(2);
 }
-const { call } = kubeClient(dir, server);
+const { call, list } = kubeClient(dir, server);
 const selector = encodeURIComponent(RING_LABEL);
 const INITIALIZING = '{"status":"initializing"}\n';
-
-async function list(path) {
-  const { status, body } = await call("GET", path);
-  // Volcano's CRDs are installed after the stand-ins start: no Job API yet means no job yet.
-  if (status === 404) return [];
-  if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}`);
-  return body.items;
-}
 
 /** One pass: every rank-table job whose ConfigMap does not hold its current table gets it. */
 async function reconcile() {
@@ -53,13 +45,4 @@ async function reconcile() {
   }
 }
 
-process.on("SIGTERM", () => process.exit(0));
-log("watching rank-table jobs (every second)");
-for (;;) {
-  try {
-    await reconcile();
-  } catch (e) {
-    log("error:", e.message);
-  }
-  await sleep(1000);
-}
+await everySecond("watching rank-table jobs (every second)", reconcile);

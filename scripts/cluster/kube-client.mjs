@@ -32,5 +32,26 @@ export function kubeClient(dir, server) {
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
   }
-  return { agent, call };
+  /** The items of a list; a missing API (404: its CRD not installed yet) lists nothing. */
+  async function list(urlPath) {
+    const { status, body } = await call("GET", urlPath);
+    if (status === 404) return [];
+    if (status !== 200) throw new Error(`GET ${urlPath}: HTTP ${status}`);
+    return body.items;
+  }
+  return { agent, call, list };
+}
+
+/** Runs `reconcile` once a second for good, logging its errors; `what` is logged at start. */
+export async function everySecond(what, reconcile) {
+  process.on("SIGTERM", () => process.exit(0));
+  log(what);
+  for (;;) {
+    try {
+      await reconcile();
+    } catch (e) {
+      log("error:", e.message);
+    }
+    await sleep(1000);
+  }
 }

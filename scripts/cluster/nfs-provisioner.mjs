@@ -4,7 +4,7 @@
 // The PV names an NFS export on loopback: only kwok nodes use these claims, nothing mounts them.
 //
 // Usage: node nfs-provisioner.mjs <cluster state dir> <apiserver url>
-import { kubeClient, log, sleep } from "./kube-client.mjs";
+import { everySecond, kubeClient, log } from "./kube-client.mjs";
 
 export const PROVISIONER = "ascend.local/nfs";
 const [dir, server] = process.argv.slice(2);
@@ -12,13 +12,7 @@ if (!dir || !server) {
   console.error("usage: nfs-provisioner.mjs <cluster dir> <apiserver url>");
   process.exit(2);
 }
-const { call } = kubeClient(dir, server);
-
-async function list(path) {
-  const { status, body } = await call("GET", path);
-  if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}`);
-  return body.items;
-}
+const { call, list } = kubeClient(dir, server);
 
 async function reconcile() {
   const classes = new Map(
@@ -54,13 +48,4 @@ async function reconcile() {
   }
 }
 
-process.on("SIGTERM", () => process.exit(0));
-log(`provisioning claims of ${PROVISIONER} classes (every second)`);
-for (;;) {
-  try {
-    await reconcile();
-  } catch (e) {
-    log("error:", e.message);
-  }
-  await sleep(1000);
-}
+await everySecond(`provisioning claims of ${PROVISIONER} classes (every second)`, reconcile);

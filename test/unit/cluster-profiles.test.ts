@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { MINDCLUSTER } from "../../components/common/profiles";
 import { buildConfigMap, buildInstanceDeployment, type PdInputs } from "../../components/inference/builders";
 import { resolveInference } from "../../components/inference/topology";
-import { buildDynamicClaim } from "../../components/storage/builders";
+import { buildPersistentVolumeClaim } from "../../components/storage/builders";
 import { buildTrainingConfigMap, buildVolcanoJob, type TrainingJobInputs } from "../../components/training/builders";
 import { MINDCLUSTER_RANK_TABLE_DIR } from "../../components/training/flavors";
 import { issuesOf, validConfig } from "./helpers";
@@ -170,7 +170,7 @@ describe("dynamic volumes", () => {
   it("a RWX claim on the class, without Everest's annotations, not awaited", () => {
     const v = validConfig({ storage: { volumes: [{ ...NFS, claimName: "data", capacity: "2Ti" }] } }).storage.volumes[0];
     if (v.type !== "dynamic") throw new Error("expected a dynamic volume");
-    expect(buildDynamicClaim(v, "ml")).toEqual({
+    expect(buildPersistentVolumeClaim(v, "ml")).toEqual({
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
       metadata: {
