@@ -482,6 +482,8 @@ cmd_start() {
       *) die "unknown start option '$1'" ;;
     esac
   done
+  # Up to 50: the stand-in chip addresses of mindcluster-node-<i> start at node index 50
+  # (nodeIndexOf in cluster/device-allocator.mjs), so the two kinds of node never share one.
   if [[ ! $nodes =~ ^[0-9]+$ ]] || [ "$nodes" -lt 1 ] || [ "$nodes" -gt 50 ]; then die "--nodes must be 1..50"; fi
   if [[ ! $mc_nodes =~ ^[0-9]+$ ]] || [ "$mc_nodes" -gt 40 ]; then die "--mindcluster-nodes must be 0..40"; fi
   mkdir -p "$state/run" "$state/logs" "$state/etcd"

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CLUSTER_PROFILES } from "../common/profiles";
+import { CLUSTER_PROFILES, DEFAULT_CLUSTER_PROFILE } from "../common/profiles";
 
 /** How to reach the cluster. Every resource uses one explicit provider built from this. */
 export const clusterSchema = z
@@ -9,7 +9,7 @@ export const clusterSchema = z
      * Volcano add-on, device plugin and Everest SFS Turbo) or `mindcluster` (any Kubernetes with
      * upstream Volcano and MindCluster). Decides the NPU names and the training job's shape.
      */
-    profile: z.enum(CLUSTER_PROFILES).default("cce"),
+    profile: z.enum(CLUSTER_PROFILES).default(DEFAULT_CLUSTER_PROFILE),
     /** Path to a kubeconfig file (or its YAML text). Default: the ambient KUBECONFIG / ~/.kube/config. */
     kubeconfig: z.string().min(1).optional(),
     /** kubeconfig context to use. Default: the kubeconfig's current context. */

@@ -29,6 +29,9 @@ export type Volume = k8s.types.input.core.v1.Volume;
 export type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 export type EnvVar = k8s.types.input.core.v1.EnvVar;
 
+/** An env var from a field of the pod (downward API), e.g. status.hostIP. */
+export const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+
 /** Env var list from a map, in key order, so the rendered order is stable. */
 export function envList(env: Record<string, string>): { name: string; value: string }[] {
   return Object.entries(env).map(([name, value]) => ({ name, value }));

@@ -3,7 +3,7 @@
  * NPU object carries (docs/cluster-profiles.md).
  * - `cce`: Huawei Cloud CCE with its Volcano add-on and Everest (the manual's platform).
  * - `mindcluster`: any Kubernetes with upstream Volcano and Huawei's open-source MindCluster
- *   (MindX DL: Ascend device plugin, Volcano scheduling plugin, hccl-controller).
+ *   (MindX DL: Ascend device plugin, Volcano scheduling plugin, ascend-operator).
  */
 export const CLUSTER_PROFILES = ["cce", "mindcluster"] as const;
 export type ClusterProfile = (typeof CLUSTER_PROFILES)[number];

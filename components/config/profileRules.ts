@@ -13,7 +13,7 @@ const MINDCLUSTER_RESOURCES: readonly string[] = [MINDCLUSTER.npu910, MINDCLUSTE
 const MINDCLUSTER_RING_VALUES: readonly string[] = ["ascend-910", "ascend-910b"];
 const CCE = ACCELERATOR_DEFAULTS.cce;
 
-/** The sections a profile rule reads; undefined: that section failed its schema. */
+/** The config, and which of the sections the rules read passed their schema (a failed one is not judged). */
 export interface ProfileRuleInput {
   config: StackConfig;
   acceleratorValid: boolean;

@@ -5,7 +5,7 @@
  */
 import { clusterRules } from "../cluster/rules";
 import { acceleratorSchemaOf } from "../common/accelerator";
-import { CLUSTER_PROFILES, DEFAULT_CLUSTER_PROFILE, type ClusterProfile } from "../common/profiles";
+import type { ClusterConfig } from "../cluster/config";
 import { formatPath, type ConfigIssue, type FailedSections, type Path, type Report } from "../common/issues";
 import { imageRules } from "../images/rules";
 import { inferenceRules } from "../inference/rules";
@@ -58,16 +58,6 @@ function runRules(c: StackConfig, failed: FailedSections, report: Report): void 
   objectSizeRules(c, resolved, report);
 }
 
-/** The cluster profile: as parsed, else as written when the cluster section failed elsewhere, else the default. */
-function profileOf(parsedCluster: unknown, rawCluster: unknown): ClusterProfile {
-  const written = [parsedCluster, rawCluster].map((c) =>
-    typeof c === "object" && c !== null ? (c as { profile?: unknown }).profile : undefined,
-  );
-  return (
-    (written.find((p) => (CLUSTER_PROFILES as readonly unknown[]).includes(p)) as ClusterProfile | undefined) ?? DEFAULT_CLUSTER_PROFILE
-  );
-}
-
 /** No message may echo a huge value; the rules quote values shortened, this is the backstop. */
 const MAX_MESSAGE = 600;
 const clamp = (i: ConfigIssue): ConfigIssue =>
@@ -97,8 +87,9 @@ export function validateStackConfig(raw: unknown, secrets: SecretPresence = {}):
   const parsed: Record<string, unknown> = {};
   for (const section of SECTIONS) {
     // The cluster section comes first: its profile decides the accelerator section's defaults.
+    // (A cluster section that failed its schema is salvaged: its profile is the one written, if valid.)
     const schema =
-      section === "accelerator" ? acceleratorSchemaOf[profileOf(parsed.cluster, input.cluster)] : stackConfigSchema.shape[section];
+      section === "accelerator" ? acceleratorSchemaOf[(parsed.cluster as ClusterConfig).profile] : stackConfigSchema.shape[section];
     const value = limits.tooDeep.has(section) ? undefined : input[section];
     const result = schema.safeParse(value);
     if (limits.tooDeep.has(section)) {

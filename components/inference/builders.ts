@@ -24,12 +24,11 @@ import type { PdDeploymentConfig } from "./config";
 import { devicePluginMode } from "./modes/devicePlugin";
 import { inventoryMode } from "./modes/inventory";
 import type { ModeStrategy, PodParts } from "./modes/podParts";
-import { readsMindClusterAnnotation, resourcesOf, useOpenAIEnv, workDirOf } from "./modes/shared";
+import { resourcesOf, useOpenAIEnv, workDirOf } from "./modes/shared";
 import {
   DEPLOYMENT_LABEL,
   instanceLabels,
   instanceSelector,
-  MINDCLUSTER_RENDEZVOUS_SCRIPT,
   networkPolicyNameOf,
   PATHS,
   pdConfigMapNameOf,
@@ -41,7 +40,6 @@ import { nodePortsOf, type ResolvedDeployment, type ResolvedInstance } from "./t
 
 /** The wrapper script, shipped in the ConfigMap (read once, at program start). */
 export const RENDEZVOUS_SOURCE = fs.readFileSync(path.join(__dirname, RENDEZVOUS_SCRIPT), "utf8");
-const MINDCLUSTER_RENDEZVOUS_SOURCE = fs.readFileSync(path.join(__dirname, MINDCLUSTER_RENDEZVOUS_SCRIPT), "utf8");
 
 /** Everything the builders of one deployment need. image: deployment.image or images.base; claimName: the SFS Turbo volume with the weights. */
 export interface PdInputs extends WorkloadInputs {
@@ -86,13 +84,7 @@ export function buildConfigMap(i: PdInputs): ConfigMapManifest {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: { name: pdConfigMapNameOf(dep.config.name), namespace: i.namespace, labels: instanceLabels(dep.config.name, "scheduler") },
-    data: {
-      ...modeOf(i).configMapData(i),
-      [RENDEZVOUS_SCRIPT]: RENDEZVOUS_SOURCE,
-      ...(readsMindClusterAnnotation(i) && i.deployment.config.mode !== "inventory"
-        ? { [MINDCLUSTER_RENDEZVOUS_SCRIPT]: MINDCLUSTER_RENDEZVOUS_SOURCE }
-        : {}),
-    },
+    data: { ...modeOf(i).configMapData(i), [RENDEZVOUS_SCRIPT]: RENDEZVOUS_SOURCE },
   };
 }
 

@@ -4,7 +4,7 @@
  * batch.volcano.sh/v1alpha1 Job. What differs per cluster profile lives in flavors.ts.
  */
 import { envList, type ConfigMapManifest, type EnvVar } from "../common/kube";
-import type { ClusterProfile } from "../common/profiles";
+import { DEFAULT_CLUSTER_PROFILE, type ClusterProfile } from "../common/profiles";
 import { hostMountVolumes, TRAINING_HOST_MOUNTS } from "../common/hostMounts";
 import { standardLabels } from "../common/labels";
 import { avoidHosts } from "../common/placement";
@@ -26,8 +26,7 @@ export interface TrainingJobInputs extends WorkloadInputs {
   profile?: ClusterProfile;
 }
 
-const flavorOf = (i: TrainingJobInputs): TrainingFlavor => TRAINING_FLAVORS[i.profile ?? "cce"];
-const RANK_TABLE_VOLUME = "ascend-910-config";
+const flavorOf = (i: TrainingJobInputs): TrainingFlavor => TRAINING_FLAVORS[i.profile ?? DEFAULT_CLUSTER_PROFILE];
 
 /** The ConfigMap the profile's controller rewrites with the rank table once the pods are placed. */
 export function buildTrainingConfigMap(i: TrainingJobInputs): ConfigMapManifest {
@@ -91,7 +90,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["tem
   const flavor = flavorOf(i);
   const npus = String(job.npus ?? accelerator.npusPerNode);
   const host = hostMountVolumes(TRAINING_HOST_MOUNTS);
-  const rankTableDir = flavor.rankTable.mountPath;
+  const rankTable = flavor.rankTable.mount;
   return {
     metadata: {
       name: "training",
@@ -130,7 +129,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["tem
             { name: "shared-memory-volume", mountPath: "/dev/shm" },
             ...host.volumeMounts,
             { name: "sfs-volume", mountPath: job.mountPath },
-            ...(rankTableDir ? [{ name: RANK_TABLE_VOLUME, mountPath: rankTableDir }] : []),
+            ...(rankTable ? [{ name: rankTable.volume, mountPath: rankTable.path }] : []),
           ],
         },
       ],
@@ -141,7 +140,7 @@ function podTemplate(i: TrainingJobInputs, rankOffset: number): VolcanoTask["tem
         { name: "shared-memory-volume", emptyDir: { medium: "Memory", sizeLimit: job.shmSize } },
         ...host.volumes,
         { name: "sfs-volume", persistentVolumeClaim: { claimName: i.claimName } },
-        ...(rankTableDir ? [{ name: RANK_TABLE_VOLUME, configMap: { name: rankTableConfigMapNameOf(job.name, i.profile) } }] : []),
+        ...(rankTable ? [{ name: rankTable.volume, configMap: { name: rankTableConfigMapNameOf(job.name, i.profile) } }] : []),
       ],
       restartPolicy: "OnFailure",
     },

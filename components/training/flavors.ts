@@ -4,7 +4,7 @@
  * Everything else of the Volcano Job is the same on both.
  */
 import type { AcceleratorConfig } from "../common/accelerator";
-import type { EnvVar } from "../common/kube";
+import { fieldEnv as field, type EnvVar } from "../common/kube";
 import { MINDCLUSTER, type ClusterProfile } from "../common/profiles";
 
 export interface TrainingFlavor {
@@ -16,8 +16,8 @@ export interface TrainingFlavor {
     key: string;
     /** What the ConfigMap holds until then. */
     initial: string;
-    /** Where the pods see it (undefined: they do not mount it). */
-    mountPath?: string;
+    /** The pods' volume of it and where they see it (undefined: they do not mount it). */
+    mount?: { volume: string; path: string };
   };
   /** Labels of the Job besides the ring-controller and recommended ones. */
   jobLabels: Record<string, string>;
@@ -31,7 +31,6 @@ export interface TrainingFlavor {
 
 /** The svc plugin's headless Service publishes the pods before they are ready (MASTER_ADDR resolves at once). */
 const SVC = ["--publish-not-ready-addresses=true"];
-const field = (name: string, fieldPath: string): EnvVar => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
 /** Where MindCluster's samples mount `rings-config-<job>` (and its ascend-operator reads hccl.json back). */
 export const MINDCLUSTER_RANK_TABLE_DIR = "/user/serverid/devindex/config";
@@ -52,7 +51,12 @@ export const TRAINING_FLAVORS: Record<ClusterProfile, TrainingFlavor> = {
   // ascend-operator writes hccl.json into rings-config-<job>, which the pods mount.
   mindcluster: {
     ringControllerLabel: MINDCLUSTER.ringControllerLabel,
-    rankTable: { prefix: "rings-config-", key: "hccl.json", initial: '{"status":"initializing"}\n', mountPath: MINDCLUSTER_RANK_TABLE_DIR },
+    rankTable: {
+      prefix: "rings-config-",
+      key: "hccl.json",
+      initial: '{"status":"initializing"}\n',
+      mount: { volume: "ascend-910-config", path: MINDCLUSTER_RANK_TABLE_DIR },
+    },
     jobLabels: { framework: "pytorch", "fault-scheduling": "force" },
     app: "pytorch",
     plugins: { env: [], svc: SVC },

@@ -1,5 +1,5 @@
 /** Names the Volcano training job derives from the job name. */
-import type { ClusterProfile } from "../common/profiles";
+import { DEFAULT_CLUSTER_PROFILE, type ClusterProfile } from "../common/profiles";
 import { TRAINING_FLAVORS } from "./flavors";
 
 /** The manual's task names. */
@@ -9,7 +9,7 @@ export const TRAINING_TASK_NAMES = { master: "main", worker: "work" } as const;
  * The rank-table ConfigMap: the profile's controller looks for its fixed prefix (CCE's
  * configmap1980 plugin, docs/manual-facts.md#training-configmap; MindCluster's rings-config-).
  */
-export function rankTableConfigMapNameOf(job: string, profile: ClusterProfile = "cce"): string {
+export function rankTableConfigMapNameOf(job: string, profile: ClusterProfile = DEFAULT_CLUSTER_PROFILE): string {
   return `${TRAINING_FLAVORS[profile].rankTable.prefix}${job}`;
 }
 

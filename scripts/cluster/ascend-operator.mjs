@@ -4,7 +4,7 @@
 // operator does. The assembly lives in rank-table.mjs (pure, unit-tested).
 //
 // Usage: node ascend-operator.mjs <cluster state dir> <apiserver url>
-import { CONFIGMAP_PREFIX, RANK_TABLE_KEY, RING_LABEL, rankTableOf } from "./rank-table.mjs";
+import { CONFIGMAP_PREFIX, INITIALIZING, RANK_TABLE_KEY, RING_LABEL, rankTableOf } from "./rank-table.mjs";
 import { everySecond, kubeClient, log } from "./kube-client.mjs";
 
 const [dir, server] = process.argv.slice(2);
@@ -14,22 +14,23 @@ if (!dir || !server) {
 }
 const { call, list } = kubeClient(dir, server);
 const selector = encodeURIComponent(RING_LABEL);
-const INITIALIZING = '{"status":"initializing"}\n';
 
 /** One pass: every rank-table job whose ConfigMap does not hold its current table gets it. */
 async function reconcile() {
-  const [jobs, pods] = await Promise.all([
+  // The job, its pods and its ConfigMap all carry the ring-controller label: three lists a pass.
+  const [jobs, pods, configMaps] = await Promise.all([
     list(`/apis/batch.volcano.sh/v1alpha1/jobs?labelSelector=${selector}`),
     list(`/api/v1/pods?labelSelector=${selector}`),
+    list(`/api/v1/configmaps?labelSelector=${selector}`),
   ]);
   for (const job of jobs) {
     const { namespace, name } = job.metadata;
     const mine = pods.filter((p) => p.metadata.namespace === namespace && p.metadata.labels?.["volcano.sh/job-name"] === name);
     const table = rankTableOf(job, mine);
-    const cmPath = `/api/v1/namespaces/${namespace}/configmaps/${CONFIGMAP_PREFIX}${name}`;
-    const cm = await call("GET", cmPath);
-    if (cm.status !== 200) continue; // the ConfigMap is the user's; without it there is nothing to fill
-    const current = cm.body.data?.[RANK_TABLE_KEY];
+    const cm = configMaps.find((c) => c.metadata.namespace === namespace && c.metadata.name === `${CONFIGMAP_PREFIX}${name}`);
+    if (!cm) continue; // the ConfigMap is the user's; without it there is nothing to fill
+    const cmPath = `/api/v1/namespaces/${namespace}/configmaps/${cm.metadata.name}`;
+    const current = cm.data?.[RANK_TABLE_KEY];
     // Until every pod is placed the table says initializing, so a re-created job never reads its
     // predecessor's servers.
     const text = table ? JSON.stringify(table, null, 4) : current?.includes('"completed"') ? INITIALIZING : current;

@@ -68,9 +68,12 @@ function containerDevices(c, resource) {
  * max(sum over app containers, largest single init container).
  */
 export function requestedDevices(pod) {
-  const spec = pod?.spec ?? {};
-  const resource = profileOf(pod)?.resource;
+  return devicesOf(pod, profileOf(pod)?.resource);
+}
+
+function devicesOf(pod, resource) {
   if (!resource) return 0;
+  const spec = pod?.spec ?? {};
   const app = (spec.containers ?? []).reduce((s, c) => s + containerDevices(c, resource), 0);
   const init = Math.max(0, ...(spec.initContainers ?? []).map((c) => containerDevices(c, resource)));
   return Math.max(app, init);
@@ -110,8 +113,8 @@ export function devicesFromAnnotation(value) {
  * Lowest free ids first, so the result only depends on the inputs.
  */
 export function allocate(nodeState, pod) {
-  const want = requestedDevices(pod);
   const profile = profileOf(pod);
+  const want = devicesOf(pod, profile?.resource);
   if (want === 0 || pod?.metadata?.annotations?.[profile.annotation]) return null;
   const used = new Set([...(nodeState.used ?? [])].map(String));
   const total = nodeState.total ?? DEVICES_PER_NODE;

@@ -2,10 +2,13 @@
 // hccl.json it writes into rings-config-<job> once every pod of a rank-table Volcano Job is placed
 // and annotated by the device plugin (MindCluster's hccl.json, version 1.0: docs/cluster-profiles.md).
 
+import { MINDCLUSTER_ANNOTATION } from "./device-allocator.mjs";
+
 export const RING_LABEL = "ring-controller.atlas";
-export const DEVICE_ANNOTATION = "ascend.kubectl.kubernetes.io/ascend-910-configuration";
 export const CONFIGMAP_PREFIX = "rings-config-";
 export const RANK_TABLE_KEY = "hccl.json";
+/** What the table says until every pod is placed (as the job's ConfigMap is created). */
+export const INITIALIZING = '{"status":"initializing"}\n';
 
 /** Pods of job `job` in rank order: the job's tasks in order, each by the index Volcano gives it. */
 function ordered(job, pods) {
@@ -26,7 +29,7 @@ export function rankTableOf(job, pods) {
   const servers = [];
   let rank = 0;
   for (const pod of ordered(job, live)) {
-    const value = pod.metadata.annotations?.[DEVICE_ANNOTATION];
+    const value = pod.metadata.annotations?.[MINDCLUSTER_ANNOTATION];
     const hostIP = pod.status?.hostIP;
     if (!value || !hostIP) return null;
     let info;

@@ -3,12 +3,18 @@
  * through the rendezvous on the SFS Turbo work dir (rendezvous.py run), from the device plugin's
  * pod annotation; they stay off the stack's inventory nodes.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { avoidHosts } from "../../common/placement";
 import type { PdInputs } from "../builders";
 import { MANIFEST_KEY, MINDCLUSTER_RENDEZVOUS_SCRIPT, PATHS, rendezvousDirOf } from "../names";
 import type { ResolvedDeployment } from "../topology";
 import type { ModeStrategy } from "./podParts";
-import { fieldEnv, readsMindClusterAnnotation, resourcesOf, SCRIPT, tolerationsOf, useOpenAIEnv, workDirOf } from "./shared";
+import { fieldEnv } from "../../common/kube";
+import { readsMindClusterAnnotation, resourcesOf, SCRIPT, tolerationsOf, useOpenAIEnv, workDirOf } from "./shared";
+
+/** The front of rendezvous.py for MindCluster's annotation, shipped beside it on that profile (read once). */
+const MINDCLUSTER_FRONT_SOURCE = fs.readFileSync(path.join(__dirname, "..", MINDCLUSTER_RENDEZVOUS_SCRIPT), "utf8");
 
 /** The declared instance list the rendezvous assembles from. */
 export function rendezvousManifest(dep: ResolvedDeployment) {
@@ -66,7 +72,10 @@ function placementOf(i: PdInputs) {
 }
 
 export const devicePluginMode: ModeStrategy = {
-  configMapData: (i) => ({ [MANIFEST_KEY]: JSON.stringify(rendezvousManifest(i.deployment), null, 2) + "\n" }),
+  configMapData: (i) => ({
+    [MANIFEST_KEY]: JSON.stringify(rendezvousManifest(i.deployment), null, 2) + "\n",
+    ...(readsMindClusterAnnotation(i) ? { [MINDCLUSTER_RENDEZVOUS_SCRIPT]: MINDCLUSTER_FRONT_SOURCE } : {}),
+  }),
 
   instance(i, x, server) {
     const d = i.deployment.config;

@@ -12,8 +12,6 @@ export const readsMindClusterAnnotation = (i: PdInputs) => i.accelerator.deviceA
 
 export const workDirOf = (d: PdDeploymentConfig) => d.workDir ?? d.mountPath;
 
-export const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
-
 /** requests = limits for NPUs (extended resources cannot be overcommitted). */
 export function resourcesOf(rl: PdDeploymentConfig["resources"], npus?: { name: string; count: number }) {
   const extra = npus ? { [npus.name]: String(npus.count) } : {};
