@@ -17,6 +17,8 @@ import { NpuExclusivity } from "./inference/NpuExclusivity";
 import { inventoryHostsOf, npuLedgerFile, reservationImagesOf, reservedNodesOf } from "./inference/npuOwnership";
 import { PdInference } from "./inference/PdInference";
 import { resolveInference, type ResolvedInference } from "./inference/topology";
+import { isVllmAscend } from "./inference/config";
+import { VllmAscendPd } from "./inference/vllmAscend/VllmAscendPd";
 import { SfsTurboVolume } from "./storage/SfsTurboVolume";
 import { volumeNameFor } from "./storage/volumeRef";
 import { TrainingJob } from "./training/TrainingJob";
@@ -64,7 +66,7 @@ function claimFor(ctx: StackContext, volume: string | undefined): pulumi.Input<s
 
 /** Images the inference deployments run (pre-pulled on every accelerator node). */
 export function inferenceImages(config: StackConfig): string[] {
-  return [...new Set(config.inference.deployments.map((d) => d.image ?? config.images.base))];
+  return [...new Set(config.inference.deployments.map((d) => (isVllmAscend(d) ? d.image : (d.image ?? config.images.base))))];
 }
 
 /** Resolved inference; validation reports every problem before the program runs, so any here is a bug. */
@@ -223,6 +225,25 @@ export function deployInference(
       { provider: ctx.provider },
     );
     outputs[d.name] = pulumi.output({ endpoint: pd.endpoint, topology: pd.topology, nodePorts: pd.nodePorts });
+  }
+  for (const dep of resolved.vllmAscend) {
+    const d = dep.config;
+    const pd = new VllmAscendPd(
+      d.name,
+      {
+        deployment: dep,
+        namespace: config.cluster.namespace,
+        accelerator: config.accelerator,
+        image: d.image,
+        imagePullPolicy: config.images.pullPolicy,
+        claimName: claimFor(ctx, d.volume),
+        imagePullSecrets: ctx.imagePullSecrets,
+        inventoryHosts,
+        dependsOn: ctx.dependsOn,
+      },
+      { provider: ctx.provider },
+    );
+    outputs[d.name] = pulumi.output({ endpoint: pd.endpoint, topology: pd.topology });
   }
   return outputs;
 }

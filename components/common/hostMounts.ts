@@ -10,6 +10,8 @@ export interface HostMount {
   /** Path in the container. */
   mountPath: string;
   readOnly?: boolean;
+  /** hostPath type: what must already exist on the node (unset: anything, a missing path is created as a directory). */
+  type?: "File" | "Directory";
 }
 
 /** The manual's training template (docs/manual-facts.md#training-volumes), after /dev/shm and before the SFS Turbo mount. */
@@ -33,10 +35,26 @@ export const INFERENCE_HOST_MOUNTS: readonly HostMount[] = [
   { name: "cgroup", hostPath: "/sys/fs/cgroup", mountPath: "/sys/fs/cgroup", readOnly: true },
 ];
 
+/**
+ * vllm-ascend's P/D tutorials' `docker run` mounts (docs/vllm-ascend.md#containers), same paths
+ * on both sides. hccn_tool and /etc/hccn.conf are why they are typed: without them a server
+ * starts and answers garbage (vllm-ascend issue #7711), so a node lacking them fails the pod
+ * at start instead (a missing File or Directory is an error, never created empty).
+ */
+export const VLLM_ASCEND_HOST_MOUNTS: readonly HostMount[] = [
+  { name: "dcmi", hostPath: "/usr/local/dcmi", mountPath: "/usr/local/dcmi", type: "Directory" },
+  { name: "hccn-tool", hostPath: "/usr/local/Ascend/driver/tools/hccn_tool", mountPath: "/usr/local/Ascend/driver/tools/hccn_tool", type: "File" },
+  { name: "npu-smi", hostPath: "/usr/local/bin/npu-smi", mountPath: "/usr/local/bin/npu-smi", type: "File" },
+  { name: "driver-lib64", hostPath: "/usr/local/Ascend/driver/lib64", mountPath: "/usr/local/Ascend/driver/lib64", type: "Directory" },
+  { name: "driver-version", hostPath: "/usr/local/Ascend/driver/version.info", mountPath: "/usr/local/Ascend/driver/version.info", type: "File" },
+  { name: "ascend-install", hostPath: "/etc/ascend_install.info", mountPath: "/etc/ascend_install.info", type: "File" },
+  { name: "hccn-conf", hostPath: "/etc/hccn.conf", mountPath: "/etc/hccn.conf", type: "File" },
+];
+
 /** Splits host mounts into pod volumes and container mounts. */
 export function hostMountVolumes(mounts: readonly HostMount[]) {
   return {
-    volumes: mounts.map((m) => ({ name: m.name, hostPath: { path: m.hostPath } })),
+    volumes: mounts.map((m) => ({ name: m.name, hostPath: { path: m.hostPath, ...(m.type ? { type: m.type } : {}) } })),
     volumeMounts: mounts.map((m) => ({ name: m.name, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) })),
   };
 }

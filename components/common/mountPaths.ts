@@ -3,7 +3,7 @@
  * of them would shadow it or be shadowed (Kubernetes refuses two mounts at one path), so the rules
  * reject such overlaps before anything is registered.
  */
-import { INFERENCE_HOST_MOUNTS, TRAINING_HOST_MOUNTS } from "./hostMounts";
+import { INFERENCE_HOST_MOUNTS, TRAINING_HOST_MOUNTS, VLLM_ASCEND_HOST_MOUNTS } from "./hostMounts";
 import { isUnder } from "./paths";
 
 export interface ReservedMount {
@@ -31,6 +31,16 @@ export function inferenceReservedMounts(paths: { config: string; tables: string;
     { path: paths.config, what: "the rank-table ConfigMap" },
     { path: paths.tables, what: "the assembled rank tables" },
     { path: paths.podInfo, what: "the pod's annotations (downward API)" },
+    DEVICES,
+  ];
+}
+
+/** inference/vllmAscend/builders.ts: the tutorial's host mounts, the launcher's ConfigMap, /dev/shm and the device nodes. */
+export function vllmAscendReservedMounts(configDir: string): ReservedMount[] {
+  return [
+    ...hostMounts(VLLM_ASCEND_HOST_MOUNTS),
+    { path: configDir, what: "the launcher's ConfigMap" },
+    { path: "/dev/shm", what: "the servers' in-memory /dev/shm" },
     DEVICES,
   ];
 }

@@ -24,6 +24,12 @@ export const resourcesSchema = (cpu: [string, string], memory: [string, string])
     .strict()
     .default({});
 
+/** An absolute path (in a container or on a node). */
+export const absolutePath = z.string().startsWith("/", { message: "must be an absolute path" });
+
+/** A TCP port a workload listens on (unprivileged). */
+export const portNumber = z.number().int().min(1024, { message: "must be 1024-65535" }).max(65535, { message: "must be 1024-65535" });
+
 /** Environment variable names (checked by the rules, which report each bad key with its path). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

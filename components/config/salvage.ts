@@ -6,7 +6,7 @@
  * siblings still get every cross-field rule.
  */
 import type { z } from "zod";
-import { inferenceNodeSchema, pdDeploymentSchema } from "../inference/config";
+import { deploymentSchema, inferenceNodeSchema } from "../inference/config";
 import { volumeSchema } from "../storage/config";
 import { trainingJobSchema } from "../training/config";
 import { formatPath, type Path } from "../common/issues";
@@ -35,7 +35,7 @@ const ENTRY_LISTS: Record<string, EntryList[]> = {
     },
     {
       key: "deployments",
-      schema: pdDeploymentSchema,
+      schema: deploymentSchema,
       placeholder: (i) => ({ name: PLACEHOLDER_NAME(i), model: "/mnt/sfs_turbo/model", servedModelName: "model" }),
     },
   ],

@@ -19,7 +19,8 @@ function messageOf(issue: z.ZodIssue, value: unknown): string {
   if (typeof value === "number" && !Number.isFinite(value)) return "is not a finite number (.inf and .nan are not allowed here)";
   switch (issue.code) {
     case "invalid_union_discriminator":
-      return `${shown(value)} is not a known type; the types are ${listOf(issue.options)}`;
+      // An optional discriminator (an entry without it takes the default kind) lists undefined among the options.
+      return `${shown(value)} is not a known type; the types are ${listOf(issue.options.filter((o) => o !== undefined))}`;
     case "invalid_enum_value":
       return `must be one of ${listOf(issue.options)}, not ${shown(value)}`;
     case "invalid_literal":

@@ -4,14 +4,13 @@
  * reproduce the manual's 1p1d-tp2 example: a deployment naming only its model is that example.
  */
 import { z } from "zod";
-import { resourcesSchema, tolerationSchema } from "../common/schemas";
+import { absolutePath, portNumber as port, resourcesSchema, tolerationSchema } from "../common/schemas";
 import { imageRef } from "../images/config";
 import { int32 } from "../common/int32";
+import { vllmAscendDeploymentSchema, type VllmAscendDeploymentConfig } from "./vllmAscend/config";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = z.string().regex(IPV4, { message: "must be an IPv4 address" });
-const absolutePath = z.string().startsWith("/", { message: "must be an absolute path" });
-const port = z.number().int().min(1024, { message: "must be 1024-65535" }).max(65535, { message: "must be 1024-65535" });
 
 /** An NPU server of inventory mode: what `hccn_tool -i N -ip -g` (or /etc/hccn.conf) reports. */
 export const inferenceNodeSchema = z
@@ -72,6 +71,8 @@ export const pdDeploymentSchema = z
   .object({
     /** Deployment name: names the Kubernetes objects (<name>-prefill-0, <name>-scheduler, Service <name>). */
     name: z.string(),
+    /** The engine profile: Huawei's AscendCloud-LLM (the manual's), the default when omitted. */
+    engine: z.literal("ascendcloud-llm").optional(),
     /**
      * How instances get their NPUs. device-plugin: request NPUs, the device plugin (CCE's or MindCluster's) picks the cards,
      * rank tables are assembled at start by the rendezvous. inventory: explicit cards of inference.nodes,
@@ -158,6 +159,13 @@ export const pdDeploymentSchema = z
   .strict();
 export type PdDeploymentConfig = z.infer<typeof pdDeploymentSchema>;
 
+/** The engine profiles of inference.deployments[] (docs/vllm-ascend.md); an entry without `engine` is ascendcloud-llm. */
+export const ENGINES = ["ascendcloud-llm", "vllm-ascend"] as const;
+export const deploymentSchema = z.discriminatedUnion("engine", [pdDeploymentSchema, vllmAscendDeploymentSchema]);
+export type DeploymentConfig = PdDeploymentConfig | VllmAscendDeploymentConfig;
+export const isVllmAscend = (d: DeploymentConfig): d is VllmAscendDeploymentConfig => d.engine === "vllm-ascend";
+export const isAscendCloud = (d: DeploymentConfig): d is PdDeploymentConfig => d.engine !== "vllm-ascend";
+
 export const inferenceSchema = z
   .object({
     /** NPU servers usable by inventory-mode deployments, in packing order. They belong to the stack's inventory deployments whole. */
@@ -167,8 +175,8 @@ export const inferenceSchema = z
      * taint the inventory nodes so other workloads stay off, and tolerate that taint here.
      */
     inventoryTolerations: z.array(tolerationSchema).default([]),
-    /** P/D-separated deployments. */
-    deployments: z.array(pdDeploymentSchema).default([]),
+    /** P/D-separated deployments, each of one engine profile. */
+    deployments: z.array(deploymentSchema).default([]),
   })
   .strict()
   .default({});

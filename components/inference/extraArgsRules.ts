@@ -5,7 +5,7 @@
  * elsewhere). Each managed flag must be set through its config key instead.
  */
 import type { Path, Report } from "../common/issues";
-import type { InferenceConfig } from "./config";
+import { isAscendCloud, type InferenceConfig } from "./config";
 import { shown } from "../common/display";
 
 /** Every flag serverArgs sets → the config key to use instead. */
@@ -31,31 +31,40 @@ const ALIASES: Readonly<Record<string, string>> = { "-tp": "--tensor-parallel-si
  * vLLM's underscore spelling (`--max_model_len`) and argparse's unambiguous abbreviations
  * (`--served-model`); a prefix shorter than 5 characters is left to argparse.
  */
-export function managedFlagOf(arg: string): string | undefined {
+export function managedFlagOf(arg: string, flags: ManagedFlags = ASCENDCLOUD_FLAGS): string | undefined {
   if (!arg.startsWith("-")) return undefined;
   const flag = arg.split("=", 1)[0];
-  if (ALIASES[flag]) return ALIASES[flag];
+  if (flags.aliases[flag]) return flags.aliases[flag];
   if (!flag.startsWith("--")) return undefined;
   const name = "--" + flag.slice(2).replace(/_/g, "-");
-  if (MANAGED_FLAGS[name]) return name;
+  if (flags.flags[name]) return name;
   if (name.length < 5) return undefined;
-  const prefixed = Object.keys(MANAGED_FLAGS).filter((f) => f.startsWith(name));
+  const prefixed = Object.keys(flags.flags).filter((f) => f.startsWith(name));
   return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
-function reportManaged(args: readonly string[], path: Path, report: Report) {
+/** An engine's managed flags (flag → the config key to use instead) and their short aliases. */
+export interface ManagedFlags {
+  flags: Readonly<Record<string, string>>;
+  aliases: Readonly<Record<string, string>>;
+}
+const ASCENDCLOUD_FLAGS: ManagedFlags = { flags: MANAGED_FLAGS, aliases: ALIASES };
+
+/** Reports every element of `args` that sets one of `flags`. */
+export function reportManaged(args: readonly string[], path: Path, report: Report, flags: ManagedFlags = ASCENDCLOUD_FLAGS) {
   args.forEach((arg, k) => {
-    const flag = managedFlagOf(arg);
+    const flag = managedFlagOf(arg, flags);
     if (flag)
       report(
         [...path, k],
-        `${shown(arg)} sets ${flag}, which the stack sets itself (a later occurrence would silently override it); use ${MANAGED_FLAGS[flag]} instead`,
+        `${shown(arg)} sets ${flag}, which the stack sets itself (a later occurrence would silently override it); use ${flags.flags[flag]} instead`,
       );
   });
 }
 
 export function extraArgsRules(inference: InferenceConfig, report: Report): void {
   inference.deployments.forEach((d, i) => {
+    if (!isAscendCloud(d)) return;
     reportManaged(d.vllm.extraArgs, ["inference", "deployments", i, "vllm", "extraArgs"], report);
     for (const role of ["prefill", "decode"] as const) {
       const list = d[role];

@@ -11,7 +11,9 @@ import type { Report } from "../common/issues";
 import { reportBadEnvNames, reportRequestOverLimit } from "../common/ruleHelpers";
 import { reportVolumeRef } from "../storage/volumeRef";
 import type { AcceleratorConfig } from "../common/accelerator";
-import type { InferenceConfig } from "./config";
+import { isVllmAscend, type InferenceConfig } from "./config";
+import { vllmAscendRules, vllmDerivedNameProblems } from "./vllmAscend/rules";
+import { vllmObjectNameOf } from "./vllmAscend/names";
 import { extraArgsRules } from "./extraArgsRules";
 import { pdConfigMapNameOf, instanceNameOf, PATHS } from "./names";
 import { rankTableProblems } from "./ranktableCheck";
@@ -89,7 +91,15 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
     // scheduler, the last prefill and the last decode instance ("prefill" is one character longer).
     const serviceProblem = serviceNameProblem(d.name, "deployment name");
     if (serviceProblem) report(at("name"), serviceProblem);
-    else {
+    reportVolumeRef(at("volume"), d.volume, input.volumeNames, "the weights live on an SFS Turbo volume", report);
+    if (!isUnder(d.model, d.mountPath) || samePath(d.model, d.mountPath))
+      report(at("model"), `must lie under the volume's mount path ${d.mountPath} (the weights are on SFS Turbo)`);
+    if (isVllmAscend(d)) {
+      if (!serviceProblem) for (const p of vllmDerivedNameProblems(d)) report(at("name"), p);
+      vllmAscendRules(d, at, { npusPerNode: accelerator?.npusPerNode }, report);
+      return;
+    }
+    if (!serviceProblem) {
       const derived = [
         labelProblem(instanceNameOf(d.name, "scheduler"), "derived name"),
         labelProblem(instanceNameOf(d.name, "prefill", countOf(d.prefill) - 1), "derived name"),
@@ -99,7 +109,6 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
       for (const p of new Set(derived)) if (p) report(at("name"), p);
     }
 
-    reportVolumeRef(at("volume"), d.volume, input.volumeNames, "the weights live on an SFS Turbo volume", report);
     if (isUnderMaUserHome(d.mountPath)) report(at("mountPath"), "must not be /home/ma-user or below it: mounting there breaks the image");
     const collision = mountCollision(d.mountPath, INFERENCE_RESERVED);
     if (collision)
@@ -107,8 +116,6 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
         at("mountPath"),
         `overlaps ${collision.path}, where every container mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`,
       );
-    if (!isUnder(d.model, d.mountPath) || samePath(d.model, d.mountPath))
-      report(at("model"), `must lie under the volume's mount path ${d.mountPath} (the weights are on SFS Turbo)`);
     const workDir = d.workDir ?? d.mountPath;
     if (isUnderMaUserHome(workDir))
       report(at("workDir"), "must not be /home/ma-user or below it: mounting a work dir there breaks the image");
@@ -137,6 +144,8 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
       report(at("placement"), "is for device-plugin mode only: inventory mode places its pods on the nodes of inference.nodes");
   });
 
+  reportServiceNameClashes(deployments, report);
+
   const resolved = input.resolved;
   if (!resolved) return;
   for (const p of resolved.problems) report(p.path, p.message);
@@ -152,4 +161,26 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
 
 function countOf(v: number | unknown[]): number {
   return typeof v === "number" ? v : v.length;
+}
+
+/**
+ * Service names are one namespace: a vllm-ascend instance's headless Service (<dep>-prefill-0)
+ * must not be another deployment's Service (named after that deployment).
+ */
+function reportServiceNameClashes(deployments: InferenceConfig["deployments"], report: Report) {
+  const owners = new Map<string, number>();
+  deployments.forEach((d, i) => owners.set(d.name, owners.get(d.name) ?? i));
+  deployments.forEach((d, i) => {
+    if (!isVllmAscend(d)) return;
+    for (const role of ["prefill", "decode"] as const)
+      for (let k = 0; k < countOf(d[role].instances); k++) {
+        const name = vllmObjectNameOf(d.name, role, k);
+        const other = owners.get(name);
+        if (other !== undefined && other !== i)
+          report(
+            ["inference", "deployments", other, "name"],
+            `${shown(name)} is also the Service of ${role} instance ${k} of inference.deployments[${i}] (${shown(d.name)}); Service names must be unique in the namespace`,
+          );
+      }
+  });
 }

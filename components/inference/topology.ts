@@ -6,12 +6,13 @@
  */
 import type { AcceleratorConfig } from "../common/accelerator";
 import type { Problem } from "../common/issues";
-import type { InferenceConfig, InferenceNodeConfig, InstanceConfig, PdDeploymentConfig } from "./config";
+import { isAscendCloud, type InferenceConfig, type InferenceNodeConfig, type InstanceConfig, type PdDeploymentConfig } from "./config";
 import { instanceNameOf, type Role } from "./names";
 import { placeInstances } from "./placement";
 import { assignPorts } from "./ports";
 import type { RankTopology } from "./ranktable";
 import type { Path } from "../common/issues";
+import { resolveVllmAscend, type HostPortRange, type ResolvedVllmDeployment } from "./vllmAscend/resolve";
 
 export interface ResolvedInstance {
   role: Exclude<Role, "scheduler">;
@@ -40,7 +41,10 @@ export interface ResolvedDeployment {
 }
 
 export interface ResolvedInference {
+  /** The ascendcloud-llm deployments. */
   deployments: ResolvedDeployment[];
+  /** The vllm-ascend deployments (vllmAscend/resolve.ts). */
+  vllmAscend: ResolvedVllmDeployment[];
   problems: Problem[];
 }
 
@@ -67,7 +71,12 @@ function declared(dep: PdDeploymentConfig, role: ResolvedInstance["role"]): { sp
 
 function declare(inference: InferenceConfig): DraftDeployment[] {
   const nodes = new Map(inference.nodes.map((n) => [n.hostname, n]));
-  return inference.deployments.map((dep, i) => ({
+  // The vllm-ascend engine's deployments are resolved by vllmAscend/resolve.ts.
+  return inference.deployments.flatMap((dep, i) => (isAscendCloud(dep) ? [draftOf(dep, i, nodes)] : []));
+}
+
+function draftOf(dep: PdDeploymentConfig, i: number, nodes: Map<string, InferenceNodeConfig>): DraftDeployment {
+  return {
     index: i,
     config: dep,
     instances: (["prefill", "decode"] as const).flatMap((role) =>
@@ -84,7 +93,7 @@ function declare(inference: InferenceConfig): DraftDeployment[] {
       })),
     ),
     scheduler: { name: instanceNameOf(dep.name, "scheduler"), port: dep.scheduler.port ?? 0 },
-  }));
+  };
 }
 
 export function resolveInference(input: InferenceInput): ResolvedInference {
@@ -97,7 +106,18 @@ export function resolveInference(input: InferenceInput): ResolvedInference {
     const resolved = { ...d, instances };
     return { ...resolved, rankTopology: rankTopologyOf(resolved) };
   });
-  return { deployments, problems };
+  const vllm = resolveVllmAscend(input.inference, input.accelerator.npusPerNode, devicePluginPorts(deployments));
+  return { deployments, vllmAscend: vllm.deployments, problems: [...problems, ...vllm.problems] };
+}
+
+/** Host ports of the device-plugin deployments' pods (they may land on any accelerator node, like vllm-ascend's). */
+function devicePluginPorts(deployments: ResolvedDeployment[]): HostPortRange[] {
+  return deployments
+    .filter((d) => d.config.mode === "device-plugin")
+    .flatMap((d) => [
+      ...d.instances.map((x) => ({ from: x.port, to: x.port, owner: x.name, path: x.path })),
+      { from: d.scheduler.port, to: d.scheduler.port, owner: d.scheduler.name, path: ["inference", "deployments", d.index, "scheduler"] },
+    ]);
 }
 
 /** NODE_PORTS: every prefill port, then every decode port (the global table's order). The value the scheduler gets, and the one the checks verify. */

@@ -11,6 +11,7 @@ import type { StackConfig } from "../config/schema";
 import { inventoryHostsOf, reservedNodesOf } from "../inference/npuOwnership";
 import { reservationNameOf } from "../inference/reservation";
 import { resolveInference, type ResolvedDeployment } from "../inference/topology";
+import { hostPortRangesOf, type ResolvedVllmDeployment } from "../inference/vllmAscend/resolve";
 import { HOSTNAME_LABEL } from "./nodes";
 import type { ClusterPodJson } from "./snapshot";
 
@@ -46,7 +47,8 @@ const INSTANCE_LABEL = "app.kubernetes.io/instance";
 
 export function stackDemand(config: StackConfig): StackDemand {
   const { accelerator, inference } = config;
-  const resolved = resolveInference(config).deployments;
+  const all = resolveInference(config);
+  const resolved = all.deployments;
   const inventoryHosts = inventoryHostsOf(resolved, inference.nodes);
   const pods: PodDemand[] = [];
 
@@ -78,6 +80,7 @@ export function stackDemand(config: StackConfig): StackDemand {
     });
 
   for (const dep of resolved) pods.push(...deploymentPods(config, dep, inventoryHosts, onInventory));
+  for (const dep of all.vllmAscend) pods.push(...vllmAscendPods(config, dep, inventoryHosts));
 
   const ownNames = new Set(pods.map((p) => p.name));
   const jobNames = new Set(config.training.jobs.map((j) => j.name));
@@ -135,5 +138,28 @@ function deploymentPods(config: StackConfig, dep: ResolvedDeployment, inventoryH
       dep.scheduler.port,
       inventory ? pinnedTo(dep.scheduler.node?.hostname, {}, onInventory) : placement,
     ),
+  ];
+}
+
+/** The instances (host network: every API, kv and DP RPC port) and the proxy (pod network) of a vllm-ascend deployment. */
+function vllmAscendPods(config: StackConfig, dep: ResolvedVllmDeployment, inventoryHosts: string[]): PodDemand[] {
+  const d = dep.config;
+  const acc = config.accelerator;
+  const placement: Placement = {
+    nodeSelector: { ...acc.nodeSelector, ...d.placement?.nodeSelector },
+    tolerations: [...acc.tolerations, ...(d.placement?.tolerations ?? [])],
+    avoidHosts: inventoryHosts,
+  };
+  const workload = `P/D deployment ${d.name}`;
+  return [
+    ...dep.instances.map((x) => ({
+      path: formatPath(x.path),
+      workload,
+      name: x.name,
+      npus: x.npus,
+      ports: hostPortRangesOf(dep, x).flatMap((r) => Array.from({ length: r.to - r.from + 1 }, (_, k) => r.from + k)),
+      ...placement,
+    })),
+    { path: formatPath(["inference", "deployments", dep.index, "proxy"]), workload, name: dep.proxy.name, npus: 0, ports: [], ...placement },
   ];
 }
