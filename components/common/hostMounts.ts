@@ -37,14 +37,15 @@ export const INFERENCE_HOST_MOUNTS: readonly HostMount[] = [
 
 /**
  * vllm-ascend's P/D tutorials' `docker run` mounts (docs/vllm-ascend.md#containers), same paths
- * on both sides. hccn_tool and /etc/hccn.conf are why they are typed: without them a server
+ * on both sides but npu-smi's host path. hccn_tool and /etc/hccn.conf are why they are typed: without them a server
  * starts and answers garbage (vllm-ascend issue #7711), so a node lacking them fails the pod
  * at start instead (a missing File or Directory is an error, never created empty).
  */
 export const VLLM_ASCEND_HOST_MOUNTS: readonly HostMount[] = [
   { name: "dcmi", hostPath: "/usr/local/dcmi", mountPath: "/usr/local/dcmi", type: "Directory" },
   { name: "hccn-tool", hostPath: "/usr/local/Ascend/driver/tools/hccn_tool", mountPath: "/usr/local/Ascend/driver/tools/hccn_tool", type: "File" },
-  { name: "npu-smi", hostPath: "/usr/local/bin/npu-smi", mountPath: "/usr/local/bin/npu-smi", type: "File" },
+  // CCE's nodes keep npu-smi in /usr/local/sbin (the manual); the tutorials' image looks in /usr/local/bin.
+  { name: "npu-smi", hostPath: "/usr/local/sbin/npu-smi", mountPath: "/usr/local/bin/npu-smi", type: "File" },
   { name: "driver-lib64", hostPath: "/usr/local/Ascend/driver/lib64", mountPath: "/usr/local/Ascend/driver/lib64", type: "Directory" },
   { name: "driver-version", hostPath: "/usr/local/Ascend/driver/version.info", mountPath: "/usr/local/Ascend/driver/version.info", type: "File" },
   { name: "ascend-install", hostPath: "/etc/ascend_install.info", mountPath: "/etc/ascend_install.info", type: "File" },

@@ -15,7 +15,7 @@ import { PROJECT, SECRET_KEYS, stackConfigSchema } from "../../components/config
 import { tolerationSchema } from "../../components/common/schemas";
 
 const root = path.join(__dirname, "../..");
-const DOCS = ["README.md", "docs/pd-inference.md", "docs/fail-fast.md"];
+const DOCS = ["README.md", "docs/pd-inference.md", "docs/vllm-ascend.md", "docs/fail-fast.md"];
 
 /**
  * Values documented as one key although the schema gives them structure: Kubernetes' own types,
