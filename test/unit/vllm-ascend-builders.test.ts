@@ -174,6 +174,7 @@ describe("environment", () => {
     const dep = resolveInference(vllmConfig({ ...VLLM_1P1D, hccl: { intraRoce: "off" } })).vllmAscend[0];
     expect(instanceEnv(dep, "decode")).toEqual([
       { name: "HCCL_IF_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
+      { name: "VLLM_HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
       { name: "GLOO_SOCKET_IFNAME", value: "eth0" },
       { name: "TP_SOCKET_IFNAME", value: "eth0" },
       { name: "HCCL_SOCKET_IFNAME", value: "eth0" },

@@ -10,6 +10,7 @@ import type { ResolvedVllmDeployment } from "./resolve";
 /** Derived variables → the config key that decides them (the rules refuse them in `env`). */
 export const DERIVED_ENV: Readonly<Record<string, string>> = {
   HCCL_IF_IP: "the node's IP",
+  VLLM_HOST_IP: "the node's IP",
   GLOO_SOCKET_IFNAME: "networkInterface",
   TP_SOCKET_IFNAME: "networkInterface",
   HCCL_SOCKET_IFNAME: "networkInterface",
@@ -36,6 +37,9 @@ export function instanceEnv(dep: ResolvedVllmDeployment, role: VllmRole): EnvVar
   return [
     // The node's IP: instances use the host network, so it is where the connector listens.
     fieldEnv("HCCL_IF_IP", "status.hostIP"),
+    // vLLM's own idea of this node's address (else the default route's): what the connector
+    // advertises to its peers as remote_host, so it must be the address HCCL uses.
+    fieldEnv("VLLM_HOST_IP", "status.hostIP"),
     { name: "GLOO_SOCKET_IFNAME", value: nic },
     { name: "TP_SOCKET_IFNAME", value: nic },
     { name: "HCCL_SOCKET_IFNAME", value: nic },

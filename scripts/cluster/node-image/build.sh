@@ -3,6 +3,9 @@
 # cluster's local registry (plain HTTP on loopback) under the references in images.txt.
 #   base:  Debian bookworm (debootstrap, minbase + python3) + the stand-ins (start_servers.sh at the
 #          manual's llm_tools path). Two layers: the Debian one is cached by its package list.
+#   vllm:  the same Debian layer + the vllm-ascend stand-ins (stand-ins/vllm-ascend/): the `vllm` CLI
+#          at /usr/local/bin/vllm and the two P/D proxy examples at the image's
+#          /vllm-workspace/vllm-ascend/examples/disaggregated_prefill_v1/.
 #   pause: the pod sandbox, compiled from the Kubernetes module's build/pause/linux/pause.c.
 # Images are single-platform linux/amd64 manifests: the real node is this x86_64 machine (the
 # references keep the manual's names, aarch64 tags included, so stacks need no change).
@@ -53,6 +56,22 @@ standin_layer() {
   local pd="$stage/home/ma-user/AscendCloud/AscendCloud-LLM/llm_tools/PD_separate"
   mkdir -p "$pd"
   install -m 0755 "$here/stand-ins/start_servers.sh" "$here/stand-ins/start_servers.py" "$pd/"
+  layer "$stage" "$out"
+  rm -rf "$stage"
+  echo "$out"
+}
+
+# vllm-ascend's image (quay.io/ascend/vllm-ascend): the `vllm` CLI and the P/D proxy examples at the
+# image's paths; `python` too, which the tutorials' commands call.
+vllm_standin_layer() {
+  local stage="$cache/vllm-standins" out="$cache/vllm-standins.tar.gz" src="$here/stand-ins/vllm-ascend"
+  rm -rf "$stage"
+  local ex="$stage/vllm-workspace/vllm-ascend/examples/disaggregated_prefill_v1"
+  mkdir -p "$stage/usr/local/bin" "$ex"
+  install -m 0755 "$src/vllm" "$stage/usr/local/bin/vllm"
+  ln -s /usr/bin/python3 "$stage/usr/local/bin/python"
+  install -m 0755 "$src/load_balance_proxy_server_example.py" "$src/load_balance_proxy_layerwise_server_example.py" "$ex/"
+  install -m 0644 "$src/pd_proxy_stand_in.py" "$ex/"
   layer "$stage" "$out"
   rm -rf "$stage"
   echo "$out"
@@ -113,11 +132,13 @@ push() {
 
 debian=$(debian_layer)
 standins=$(standin_layer)
+vllm_standins=$(vllm_standin_layer)
 pause=$(pause_layer)
 grep -v '^#' "$here/images.txt" | while read -r ref kind; do
   [ -n "$ref" ] || continue
   case $kind in
     base) push "$ref" 'null' "$debian" "$standins" ;;
+    vllm) push "$ref" 'null' "$debian" "$vllm_standins" ;;
     pause) push "$ref" '["/pause"]' "$pause" ;;
     *) die "images.txt: unknown content '$kind' for $ref" ;;
   esac

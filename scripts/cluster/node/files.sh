@@ -8,8 +8,9 @@
 
 # The real node's number for the stand-in NPU addresses (kwok nodes are 0..89).
 NODE_INDEX=100
-# The manual's registry: containerd resolves it (and any other) to the local registry.
-MIRRORED_REGISTRIES=(swr.cn-southwest-2.myhuaweicloud.com docker.io registry.k8s.io)
+# The manual's registry and vllm-ascend's (quay.io/ascend/vllm-ascend): containerd resolves them (and
+# any other) to the local registry, where build.sh pushed them under the path after the host.
+MIRRORED_REGISTRIES=(swr.cn-southwest-2.myhuaweicloud.com quay.io docker.io registry.k8s.io)
 
 node_paths() {
   NODE_DIR="$state/node"
@@ -180,15 +181,35 @@ EOF
 }
 
 # node_host_standins: the manual's host paths (driver, add-ons, npu-smi, hccn.conf,
-# ascend_install.info, the log dirs) that P/D and training pods mount from the node. Created only
-# where missing; what was created is listed in /var/lib/ascend-stack/host-standins.
+# ascend_install.info, the log dirs) that P/D and training pods mount from the node, and those the
+# vllm-ascend tutorials mount (dcmi, the driver's lib64 and hccn_tool; npu-smi comes from /usr/local/sbin).
+# Created only where missing; what was created is listed in /var/lib/ascend-stack/host-standins.
 node_host_standins() {
   local list=/var/lib/ascend-stack/host-standins p
   mkdir -p /var/lib/ascend-stack
-  for p in /usr/local/Ascend/driver /usr/local/Ascend/add-ons /usr/slog /var/log/npu; do
+  for p in /usr/local/Ascend/driver /usr/local/Ascend/add-ons /usr/slog /var/log/npu \
+    /usr/local/dcmi /usr/local/Ascend/driver/lib64 /usr/local/Ascend/driver/tools; do
     [ -e "$p" ] || { mkdir -p "$p"; echo "$p" >>"$list"; }
   done
-  [ -e /usr/local/Ascend/driver/version.info ] || printf 'Version=24.1.rc3 (ascend-stack local stand-in)\n' >/usr/local/Ascend/driver/version.info
+  if [ ! -e /usr/local/Ascend/driver/version.info ]; then
+    printf 'Version=24.1.rc3 (ascend-stack local stand-in)\n' >/usr/local/Ascend/driver/version.info
+    echo /usr/local/Ascend/driver/version.info >>"$list"
+  fi
+  if [ ! -e /usr/local/Ascend/driver/tools/hccn_tool ]; then
+    # `hccn_tool -i N -ip -g` answers card N's address from /etc/hccn.conf, as the real one does.
+    cat >/usr/local/Ascend/driver/tools/hccn_tool <<'EOF'
+#!/bin/sh
+# ascend-stack local stand-in for hccn_tool: no NPU network on this machine.
+if [ "$1" = -i ] && [ "$3" = -ip ] && [ "$4" = -g ]; then
+  a=$(sed -n "s/^address_$2=//p" /etc/hccn.conf 2>/dev/null)
+  m=$(sed -n "s/^netmask_$2=//p" /etc/hccn.conf 2>/dev/null)
+  if [ -n "$a" ]; then printf 'ipaddr:%s\nnetmask:%s\n' "$a" "$m"; exit 0; fi
+fi
+echo "hccn_tool stand-in: no NPU network on this machine (ascend-stack local real node)"
+EOF
+    chmod 755 /usr/local/Ascend/driver/tools/hccn_tool
+    echo /usr/local/Ascend/driver/tools/hccn_tool >>"$list"
+  fi
   if [ ! -e /etc/hccn.conf ]; then
     # The cards' addresses the device plugin gives this node (deviceplugin.DeviceIP, NODE_INDEX 100).
     for r in 0 1 2 3 4 5 6 7; do printf 'address_%s=198.18.3.%s\nnetmask_%s=255.255.255.0\n' "$r" "$((51 + r))" "$r"; done >/etc/hccn.conf
