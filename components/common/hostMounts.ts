@@ -43,11 +43,21 @@ export const INFERENCE_HOST_MOUNTS: readonly HostMount[] = [
  */
 export const VLLM_ASCEND_HOST_MOUNTS: readonly HostMount[] = [
   { name: "dcmi", hostPath: "/usr/local/dcmi", mountPath: "/usr/local/dcmi", type: "Directory" },
-  { name: "hccn-tool", hostPath: "/usr/local/Ascend/driver/tools/hccn_tool", mountPath: "/usr/local/Ascend/driver/tools/hccn_tool", type: "File" },
+  {
+    name: "hccn-tool",
+    hostPath: "/usr/local/Ascend/driver/tools/hccn_tool",
+    mountPath: "/usr/local/Ascend/driver/tools/hccn_tool",
+    type: "File",
+  },
   // CCE's nodes keep npu-smi in /usr/local/sbin (the manual); the tutorials' image looks in /usr/local/bin.
   { name: "npu-smi", hostPath: "/usr/local/sbin/npu-smi", mountPath: "/usr/local/bin/npu-smi", type: "File" },
   { name: "driver-lib64", hostPath: "/usr/local/Ascend/driver/lib64", mountPath: "/usr/local/Ascend/driver/lib64", type: "Directory" },
-  { name: "driver-version", hostPath: "/usr/local/Ascend/driver/version.info", mountPath: "/usr/local/Ascend/driver/version.info", type: "File" },
+  {
+    name: "driver-version",
+    hostPath: "/usr/local/Ascend/driver/version.info",
+    mountPath: "/usr/local/Ascend/driver/version.info",
+    type: "File",
+  },
   { name: "ascend-install", hostPath: "/etc/ascend_install.info", mountPath: "/etc/ascend_install.info", type: "File" },
   { name: "hccn-conf", hostPath: "/etc/hccn.conf", mountPath: "/etc/hccn.conf", type: "File" },
 ];

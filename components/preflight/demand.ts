@@ -160,6 +160,13 @@ function vllmAscendPods(config: StackConfig, dep: ResolvedVllmDeployment, invent
       ports: hostPortRangesOf(dep, x).flatMap((r) => Array.from({ length: r.to - r.from + 1 }, (_, k) => r.from + k)),
       ...placement,
     })),
-    { path: formatPath(["inference", "deployments", dep.index, "proxy"]), workload, name: dep.proxy.name, npus: 0, ports: [], ...placement },
+    {
+      path: formatPath(["inference", "deployments", dep.index, "proxy"]),
+      workload,
+      name: dep.proxy.name,
+      npus: 0,
+      ports: [],
+      ...placement,
+    },
   ];
 }

@@ -2,17 +2,20 @@
 // connector JSON, `vllm serve` and proxy arguments, env, mounts, the objects and their isolation.
 import { describe, expect, it } from "vitest";
 import { kvTransferConfigOf, proxyCommand, serveArgs } from "../../components/inference/vllmAscend/args";
-import {
+import * as builders from "../../components/inference/vllmAscend/builders";
+import { instanceEnv } from "../../components/inference/vllmAscend/env";
+import { resolveInference } from "../../components/inference/topology";
+import { VLLM_1P1D, VLLM_2P1D_DP, vllmConfig, vllmInputs } from "./fixtures/vllm/configs";
+
+// The objects as plain JSON (the generated types allow an Input anywhere).
+const {
   buildVllmConfigMap,
   buildVllmInstanceDeployment,
   buildVllmInstanceService,
   buildVllmNetworkPolicy,
   buildVllmProxyDeployment,
   buildVllmService,
-} from "../../components/inference/vllmAscend/builders";
-import { instanceEnv } from "../../components/inference/vllmAscend/env";
-import { resolveInference } from "../../components/inference/topology";
-import { VLLM_1P1D, VLLM_2P1D_DP, vllmConfig, vllmInputs } from "./fixtures/vllm/configs";
+} = builders as unknown as Record<string, (...args: unknown[]) => any>;
 
 const portsOf = (config: ReturnType<typeof vllmConfig>, index = 0) =>
   resolveInference(config).vllmAscend[index].instances.map((x) => ({

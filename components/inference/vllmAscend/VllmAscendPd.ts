@@ -36,7 +36,11 @@ export class VllmAscendPd extends pulumi.ComponentResource {
     super("ascend:inference:VllmAscendPd", name, {}, opts);
     const provider = kubernetesProviderOf(opts);
     const dep = args.deployment;
-    const configMap = new k8s.core.v1.ConfigMap(`${name}-launcher`, buildVllmConfigMap(args), childOptions(this, provider, { dependsOn: args.dependsOn }));
+    const configMap = new k8s.core.v1.ConfigMap(
+      `${name}-launcher`,
+      buildVllmConfigMap(args),
+      childOptions(this, provider, { dependsOn: args.dependsOn }),
+    );
     const after = [...(args.dependsOn ?? []), configMap];
     const instances = dep.instances.map((x) => {
       const deployment = new k8s.apps.v1.Deployment(
@@ -57,8 +61,16 @@ export class VllmAscendPd extends pulumi.ComponentResource {
       buildVllmProxyDeployment(args),
       childOptions(this, provider, { dependsOn: [...after, ...instances.flat()] }),
     );
-    const service = new k8s.core.v1.Service(`${name}-service`, buildVllmService(args), childOptions(this, provider, { dependsOn: [proxy] }));
-    new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, buildVllmNetworkPolicy(args), childOptions(this, provider, { dependsOn: args.dependsOn }));
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      buildVllmService(args),
+      childOptions(this, provider, { dependsOn: [proxy] }),
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      buildVllmNetworkPolicy(args),
+      childOptions(this, provider, { dependsOn: args.dependsOn }),
+    );
 
     this.endpoint = pulumi.interpolate`${service.metadata.name}.${args.namespace}.svc.cluster.local:${dep.proxy.port}`;
     this.topology = pulumi.output(vllmTopologyOutput(dep));

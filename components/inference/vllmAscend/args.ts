@@ -72,7 +72,9 @@ export const instanceHostOf = (x: VllmInstance, namespace: string) => `${x.name}
 
 /** Every server of a role, one entry per data-parallel rank: hosts and ports matched by position. */
 export function backendsOf(dep: ResolvedVllmDeployment, role: "prefill" | "decode", namespace: string) {
-  const servers = dep.instances.filter((x) => x.role === role).flatMap((x) => x.apiPorts.map((port) => ({ host: instanceHostOf(x, namespace), port })));
+  const servers = dep.instances
+    .filter((x) => x.role === role)
+    .flatMap((x) => x.apiPorts.map((port) => ({ host: instanceHostOf(x, namespace), port })));
   return { hosts: servers.map((s) => s.host), ports: servers.map((s) => String(s.port)) };
 }
 

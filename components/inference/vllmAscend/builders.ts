@@ -69,7 +69,14 @@ function placementOf(i: VllmAscendInputs): Pick<PodSpec, "nodeSelector" | "affin
   };
 }
 
-function deploymentOf(i: VllmAscendInputs, component: VllmComponent, index: number, name: string, pod: PodSpec, recreate: boolean): DeploymentManifest {
+function deploymentOf(
+  i: VllmAscendInputs,
+  component: VllmComponent,
+  index: number,
+  name: string,
+  pod: PodSpec,
+  recreate: boolean,
+): DeploymentManifest {
   const dep = i.deployment.config.name;
   const labels = vllmLabels(dep, component, index);
   return {

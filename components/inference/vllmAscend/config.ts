@@ -51,7 +51,9 @@ const instances = z
     z
       .array(vllmInstanceSchema)
       .min(1)
-      .max(MAX_VLLM_INSTANCES, { message: `must list at most ${MAX_VLLM_INSTANCES} instances: every instance is its own Deployment and Service` }),
+      .max(MAX_VLLM_INSTANCES, {
+        message: `must list at most ${MAX_VLLM_INSTANCES} instances: every instance is its own Deployment and Service`,
+      }),
   ])
   .default(1);
 

@@ -107,7 +107,8 @@ export function hostPortRangesOf(dep: ResolvedVllmDeployment, x: VllmInstance): 
   ];
 }
 
-const RULE = "vllm-ascend instances use the host network and may share any accelerator node, so their ports must not overlap any other pod's";
+const RULE =
+  "vllm-ascend instances use the host network and may share any accelerator node, so their ports must not overlap any other pod's";
 
 /**
  * Every port problem of the vllm-ascend deployments: out of range, inside Mooncake's transport
@@ -145,7 +146,8 @@ function portProblems(deployments: ResolvedVllmDeployment[], npusPerNode: number
           );
         const other = all.find((o) => o.from <= r.to && r.from <= o.to);
         if (other) {
-          const clash = (a: HostPortRange, b: HostPortRange) => `gives ${a.owner} ${portsText(a)}, overlapping ${b.owner} (${portsText(b)}): ${RULE}`;
+          const clash = (a: HostPortRange, b: HostPortRange) =>
+            `gives ${a.owner} ${portsText(a)}, overlapping ${b.owner} (${portsText(b)}): ${RULE}`;
           push(r.path, JSON.stringify(other.path), clash(r, other));
           // Both bases may have been set on purpose: show the clash at each, so the key just edited is among them.
           push(other.path, JSON.stringify(r.path), clash(other, r));

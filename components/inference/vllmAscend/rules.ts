@@ -53,10 +53,18 @@ export function vllmDerivedNameProblems(d: VllmAscendDeploymentConfig): string[]
   return [...new Set(derived.filter((p): p is string => !!p))];
 }
 
-export function vllmAscendRules(d: VllmAscendDeploymentConfig, at: (...rest: (string | number)[]) => Path, input: VllmRuleInput, report: Report): void {
+export function vllmAscendRules(
+  d: VllmAscendDeploymentConfig,
+  at: (...rest: (string | number)[]) => Path,
+  input: VllmRuleInput,
+  report: Report,
+): void {
   const collision = mountCollision(d.mountPath, vllmAscendReservedMounts(VLLM_PATHS.config));
   if (collision)
-    report(at("mountPath"), `overlaps ${collision.path}, where every instance mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`);
+    report(
+      at("mountPath"),
+      `overlaps ${collision.path}, where every instance mounts ${collision.what}; choose a path outside it (e.g. /mnt/sfs_turbo)`,
+    );
 
   for (const role of ["prefill", "decode"] as const) {
     const r = d[role];
@@ -67,10 +75,14 @@ export function vllmAscendRules(d: VllmAscendDeploymentConfig, at: (...rest: (st
         `${role} instances need dataParallelSize × tensorParallelSize = ${r.dataParallelSize} × ${r.tensorParallelSize} = ${chips} NPUs, but an instance runs on one node with accelerator.npusPerNode = ${input.npusPerNode}`,
       );
     if (r.maxNumSeqs !== undefined && r.maxNumBatchedTokens !== undefined && r.maxNumBatchedTokens < r.maxNumSeqs)
-      report(at(role, "maxNumBatchedTokens"), `is ${r.maxNumBatchedTokens} but must be ≥ maxNumSeqs (${r.maxNumSeqs}); vLLM refuses to start otherwise`);
+      report(
+        at(role, "maxNumBatchedTokens"),
+        `is ${r.maxNumBatchedTokens} but must be ≥ maxNumSeqs (${r.maxNumSeqs}); vLLM refuses to start otherwise`,
+      );
     reportManaged(r.extraArgs, at(role, "extraArgs"), report, VLLM_MANAGED);
     const list = r.instances;
-    if (Array.isArray(list)) list.forEach((x, j) => reportManaged(x.extraArgs, at(role, "instances", j, "extraArgs"), report, VLLM_MANAGED));
+    if (Array.isArray(list))
+      list.forEach((x, j) => reportManaged(x.extraArgs, at(role, "instances", j, "extraArgs"), report, VLLM_MANAGED));
     reportRequestOverLimit(at(role, "resources", "cpu"), r.resources.cpu, report);
     reportRequestOverLimit(at(role, "resources", "memory"), r.resources.memory, report);
   }

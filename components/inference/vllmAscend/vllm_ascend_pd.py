@@ -45,7 +45,10 @@ def launch(args, server):
         log(f"rank {rank}: devices {env['ASCEND_RT_VISIBLE_DEVICES']}: " + " ".join(argv))
         children.append(subprocess.Popen(argv, env=env))
 
+    stopping = []
+
     def stop(signum, _frame):
+        stopping.append(signum)
         for c in children:
             if c.poll() is None:
                 c.send_signal(signum)
@@ -56,14 +59,17 @@ def launch(args, server):
         for rank, c in enumerate(children):
             code = c.poll()
             if code is not None:
-                log(f"rank {rank} exited with {code}; stopping the other ranks")
+                asked = bool(stopping)
+                if not asked:
+                    log(f"rank {rank} exited with {code}; stopping the other ranks")
                 stop(signal.SIGTERM, None)
                 for other in children:
                     try:
                         other.wait(timeout=30)
                     except subprocess.TimeoutExpired:
                         other.kill()
-                sys.exit(code if code != 0 else 1)
+                # Asked to stop (the pod is deleted): a clean exit; otherwise a failure, whatever the code.
+                sys.exit(0 if asked and code in (0, -signal.SIGTERM) else (code or 1))
         time.sleep(1)
 
 

@@ -20,6 +20,7 @@ import argparse
 import itertools
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -255,6 +256,8 @@ def make_handler(proxy):
 
 
 def main(layerwise):
+    # uvicorn stops on SIGTERM; as a container's PID 1 the default action would be ignored.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     args = parse_args(sys.argv[1:], layerwise)
     proxy = Proxy(args, layerwise)
     class server_class(ThreadingHTTPServer):
