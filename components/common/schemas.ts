@@ -60,3 +60,13 @@ export const tolerationSchema = z
       ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], message: "is only allowed with effect NoExecute" });
   });
 export type Toleration = z.infer<typeof tolerationSchema>;
+
+/** Where a workload's pods may run, on top of accelerator.nodeSelector and accelerator.tolerations. */
+export const placementSchema = z
+  .object({
+    /** Node labels required besides accelerator.nodeSelector. */
+    nodeSelector: z.record(z.string()).default({}),
+    /** Tolerations besides accelerator.tolerations. */
+    tolerations: z.array(tolerationSchema).default([]),
+  })
+  .strict();

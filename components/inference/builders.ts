@@ -26,7 +26,6 @@ import { inventoryMode } from "./modes/inventory";
 import type { ModeStrategy, PodParts } from "./modes/podParts";
 import { resourcesOf, useOpenAIEnv, workDirOf } from "./modes/shared";
 import {
-  DEPLOYMENT_LABEL,
   instanceLabels,
   instanceSelector,
   networkPolicyNameOf,
@@ -36,6 +35,7 @@ import {
   serviceNameOf,
   type Role,
 } from "./names";
+import { instancesNetworkPolicy } from "./networkPolicy";
 import { nodePortsOf, type ResolvedDeployment, type ResolvedInstance } from "./topology";
 
 /** The wrapper script, shipped in the ConfigMap (read once, at program start). */
@@ -231,31 +231,16 @@ export function buildService(i: PdInputs): ServiceManifest {
 export function buildNetworkPolicy(i: PdInputs): NetworkPolicyManifest {
   const dep = i.deployment;
   const name = dep.config.name;
-  const scheduler = instanceSelector(name, "scheduler");
   // With host networking the scheduler's traffic comes from its node's IP.
   const schedulerHost = dep.scheduler.node ? [{ ipBlock: { cidr: `${dep.scheduler.node.hostIP}/32` } }] : [];
-  const pdPods = {
-    podSelector: {
-      matchLabels: { [DEPLOYMENT_LABEL]: name },
-      matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["prefill", "decode"] }],
-    },
-  };
-  return {
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: { name: networkPolicyNameOf(name), namespace: i.namespace, labels: instanceLabels(name, "scheduler") },
-    spec: {
-      podSelector: pdPods.podSelector,
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          from: [{ podSelector: { matchLabels: scheduler } }, ...schedulerHost],
-          ports: [...new Set(dep.instances.map((x) => x.port))].map((port) => ({ protocol: "TCP", port })),
-        },
-        { from: [pdPods] },
-      ],
-    },
-  };
+  return instancesNetworkPolicy({
+    name: networkPolicyNameOf(name),
+    deployment: name,
+    namespace: i.namespace,
+    labels: instanceLabels(name, "scheduler"),
+    router: [{ podSelector: { matchLabels: instanceSelector(name, "scheduler") } }, ...schedulerHost],
+    ports: [...new Set(dep.instances.map((x) => x.port))],
+  });
 }
 
 /** Stack-output view of the topology: where each instance runs, where known. */

@@ -4,7 +4,7 @@
  * reproduce the manual's 1p1d-tp2 example: a deployment naming only its model is that example.
  */
 import { z } from "zod";
-import { absolutePath, portNumber as port, resourcesSchema, tolerationSchema } from "../common/schemas";
+import { absolutePath, portNumber as port, placementSchema, resourcesSchema, tolerationSchema } from "../common/schemas";
 import { imageRef } from "../images/config";
 import { int32 } from "../common/int32";
 import { vllmAscendDeploymentSchema, type VllmAscendDeploymentConfig } from "./vllmAscend/config";
@@ -136,15 +136,7 @@ export const pdDeploymentSchema = z
      * accelerator.nodeSelector and accelerator.tolerations, e.g. a node pool kept for inference.
      * Inventory mode places its pods on inference.nodes and takes no placement.
      */
-    placement: z
-      .object({
-        /** Node labels required besides accelerator.nodeSelector. */
-        nodeSelector: z.record(z.string()).default({}),
-        /** Tolerations besides accelerator.tolerations. */
-        tolerations: z.array(tolerationSchema).default([]),
-      })
-      .strict()
-      .optional(),
+    placement: placementSchema.optional(),
     /** Image of every container. Default: images.base (the manual's base image). */
     image: imageRef.optional(),
     /** LLM_TOOLS_PATH: llm_tools of AscendCloud-LLM inside the image. */

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "vitest";
 import { parse, stringify } from "yaml";
+import { eventually } from "./poll";
 
 export const repo = path.resolve(__dirname, "../..");
 
@@ -243,4 +244,34 @@ export function workloadSnapshot(namespace: string): Record<string, string> {
 export async function stateText(s: ExampleStack): Promise<string> {
   const exported = await s.stack.exportStack();
   return JSON.stringify(exported);
+}
+
+/** Runs `python3 -c <python>` in a one-shot pod of `image` on the real node, in the stack's namespace; its phase and log. */
+export async function runOnRealNode(
+  s: ExampleStack,
+  name: string,
+  image: string,
+  python: string,
+  hostNetwork = false,
+): Promise<{ phase: string; log: string }> {
+  s.kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true");
+  const spec = {
+    spec: {
+      nodeSelector: { [REAL_NODE.label]: "true" },
+      tolerations: [{ key: REAL_NODE.label, operator: "Exists" }],
+      restartPolicy: "Never",
+      hostNetwork,
+      containers: [{ name: "c", image, command: ["python3", "-c", python] }],
+    },
+  };
+  s.kubectl("run", name, `--image=${image}`, "--restart=Never", `--overrides=${JSON.stringify(spec)}`);
+  const phase = await eventually(
+    () => {
+      const p = s.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}");
+      return (p === "Succeeded" || p === "Failed") && p;
+    },
+    120_000,
+    `pod ${name} to finish`,
+  );
+  return { phase, log: s.kubectl("logs", name) };
 }

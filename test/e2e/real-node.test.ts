@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANUAL_BASE_IMAGE } from "../../components/images/config";
-import { claimRealNode, clusterDir, ExampleStack, REAL_NODE, upOps } from "./harness";
+import { claimRealNode, clusterDir, ExampleStack, REAL_NODE, runOnRealNode, upOps } from "./harness";
 import { eventually } from "./poll";
 
 const STACK = "e2e-real";
@@ -34,29 +34,8 @@ const ctr = (...args: string[]) =>
 
 let s: ExampleStack;
 
-/** Runs a one-shot pod on the real node's pod network and returns its log (throws on failure). */
-async function runClientPod(name: string, python: string, hostNetwork = false): Promise<{ phase: string; log: string }> {
-  s.kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true");
-  const spec = {
-    spec: {
-      nodeSelector: { [REAL_NODE.label]: "true" },
-      tolerations: [{ key: REAL_NODE.label, operator: "Exists" }],
-      restartPolicy: "Never",
-      hostNetwork,
-      containers: [{ name: "c", image: MANUAL_BASE_IMAGE, command: ["python3", "-c", python] }],
-    },
-  };
-  s.kubectl("run", name, `--image=${MANUAL_BASE_IMAGE}`, "--restart=Never", `--overrides=${JSON.stringify(spec)}`);
-  const phase = await eventually(
-    () => {
-      const p = s.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}");
-      return (p === "Succeeded" || p === "Failed") && p;
-    },
-    120_000,
-    `pod ${name} to finish`,
-  );
-  return { phase, log: s.kubectl("logs", name) };
-}
+/** Runs a one-shot pod of the manual's base image on the real node and returns its log. */
+const runClientPod = (name: string, python: string, hostNetwork = false) => runOnRealNode(s, name, MANUAL_BASE_IMAGE, python, hostNetwork);
 
 /** A completion request by the Service's DNS name, from a pod (cluster DNS + kube-proxy). */
 const COMPLETION = `

@@ -8,7 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimRealNode, ExampleStack, previewOps, REAL_NODE, upOps } from "./harness";
+import { claimRealNode, ExampleStack, previewOps, REAL_NODE, runOnRealNode, upOps } from "./harness";
 import { eventually } from "./poll";
 
 const STACK = "e2e-vllm";
@@ -32,25 +32,7 @@ req = urllib.request.Request(${JSON.stringify(url)}, data=json.dumps({"model": "
 r = urllib.request.urlopen(req, timeout=60)
 print(json.dumps({"status": r.status, "body": json.loads(r.read())}))
 `;
-  s.kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true");
-  const overrides = {
-    spec: {
-      nodeSelector: { [REAL_NODE.label]: "true" },
-      tolerations: [{ key: REAL_NODE.label, operator: "Exists" }],
-      restartPolicy: "Never",
-      containers: [{ name: "c", image: IMAGE, command: ["python3", "-c", python] }],
-    },
-  };
-  s.kubectl("run", name, `--image=${IMAGE}`, "--restart=Never", `--overrides=${JSON.stringify(overrides)}`);
-  const phase = await eventually(
-    () => {
-      const p = s.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}");
-      return (p === "Succeeded" || p === "Failed") && p;
-    },
-    120_000,
-    `pod ${name} to finish`,
-  );
-  const log = s.kubectl("logs", name);
+  const { phase, log } = await runOnRealNode(s, name, IMAGE, python);
   expect(phase, log).toBe("Succeeded");
   return JSON.parse(log.trim().split("\n").pop()!);
 }

@@ -160,6 +160,21 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
   return { status: r.status, json: await r.json() };
 }
 
+/** A proxy's argv on loopback: one prefill and one decode server, then any extra arguments. */
+function proxyArgs(script: string, port: number, prefill: number, decode: number, ...extra: string[]): string[] {
+  return [
+    script,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--prefiller-hosts",
+    "127.0.0.1",
+    "--prefiller-ports",
+    String(prefill),
+  ].concat(["--decoder-hosts", "127.0.0.1", "--decoder-ports", String(decode)], extra);
+}
+
 describe("the vllm-ascend stand-ins: a 1P1D request through the proxy", () => {
   it("MooncakeConnectorV1: prefill first, the decode pulls from every side-channel port of the prefill it was given", async () => {
     const [pHttp, dHttp, proxyPort] = [await freePorts(1), await freePorts(1), await freePorts(1)];
@@ -182,20 +197,7 @@ describe("the vllm-ascend stand-ins: a 1P1D request through the proxy", () => {
       serveArgs(dHttp, 1, kvConfig({ connector: c, role: "kv_consumer", kvPort: dKv, engineId: "d0", ...sizes }), dpArgs),
       baseEnv({ ASCEND_RT_VISIBLE_DEVICES: "1" }),
     );
-    const x = start(
-      [
-        PROXY,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(proxyPort),
-        "--prefiller-hosts",
-        "127.0.0.1",
-        "--prefiller-ports",
-        String(pHttp),
-      ].concat(["--decoder-hosts", "127.0.0.1", "--decoder-ports", String(dHttp)]),
-      baseEnv(),
-    );
+    const x = start(proxyArgs(PROXY, proxyPort, pHttp, dHttp), baseEnv());
     await waitUntil(`http://127.0.0.1:${pHttp}/health`, p);
     await waitUntil(`http://127.0.0.1:${dHttp}/health`, d);
     await waitUntil(`http://127.0.0.1:${proxyPort}/healthcheck`, x);
@@ -234,16 +236,7 @@ describe("the vllm-ascend stand-ins: a 1P1D request through the proxy", () => {
     const c = "MooncakeLayerwiseConnector";
     const p = start(serveArgs(pHttp, 2, kvConfig({ connector: c, role: "kv_producer", kvPort: pKv, engineId: "p0", ...sizes })), baseEnv());
     const d = start(serveArgs(dHttp, 2, kvConfig({ connector: c, role: "kv_consumer", kvPort: dKv, engineId: "d0", ...sizes })), baseEnv());
-    const x = start(
-      [LAYERWISE_PROXY, "--host", "127.0.0.1", "--port", String(proxyPort), "--prefiller-hosts", "127.0.0.1", "--prefiller-ports"].concat([
-        String(pHttp),
-        "--decoder-hosts",
-        "127.0.0.1",
-        "--decoder-ports",
-        String(dHttp),
-      ]),
-      baseEnv(),
-    );
+    const x = start(proxyArgs(LAYERWISE_PROXY, proxyPort, pHttp, dHttp), baseEnv());
     await waitUntil(`http://127.0.0.1:${pHttp}/health`, p);
     await waitUntil(`http://127.0.0.1:${dHttp}/health`, d);
     await waitUntil(`http://127.0.0.1:${proxyPort}/healthcheck`, x);
@@ -260,20 +253,7 @@ describe("the vllm-ascend stand-ins: a 1P1D request through the proxy", () => {
 
     // The prefill-first proxy in front of layerwise instances: the prefill refuses (no metaserver params).
     const wrongProxy = await freePorts(1);
-    const y = start(
-      [
-        PROXY,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(wrongProxy),
-        "--prefiller-hosts",
-        "127.0.0.1",
-        "--prefiller-ports",
-        String(pHttp),
-      ].concat(["--decoder-hosts", "127.0.0.1", "--decoder-ports", String(dHttp), "--max-retries", "1"]),
-      baseEnv(),
-    );
+    const y = start(proxyArgs(PROXY, wrongProxy, pHttp, dHttp, "--max-retries", "1"), baseEnv());
     await waitUntil(`http://127.0.0.1:${wrongProxy}/healthcheck`, y);
     const bad = await post(`http://127.0.0.1:${wrongProxy}/v1/completions`, { model: "qwen", prompt: "hello" });
     expect(bad.status).toBe(502);
@@ -288,20 +268,7 @@ describe("the vllm-ascend stand-ins: a 1P1D request through the proxy", () => {
     const c = "MooncakeConnectorV1";
     const p = start(serveArgs(pHttp, 1, kvConfig({ connector: c, role: "kv_producer", kvPort: pKv, engineId: "0", ...sizes })), baseEnv());
     const d = start(serveArgs(dHttp, 1, kvConfig({ connector: c, role: "kv_consumer", kvPort: dKv, engineId: "0", ...sizes })), baseEnv());
-    const x = start(
-      [
-        PROXY,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(proxyPort),
-        "--prefiller-hosts",
-        "127.0.0.1",
-        "--prefiller-ports",
-        String(pHttp),
-      ].concat(["--decoder-hosts", "127.0.0.1", "--decoder-ports", String(dHttp), "--max-retries", "1"]),
-      baseEnv(),
-    );
+    const x = start(proxyArgs(PROXY, proxyPort, pHttp, dHttp, "--max-retries", "1"), baseEnv());
     await waitUntil(`http://127.0.0.1:${pHttp}/health`, p);
     await waitUntil(`http://127.0.0.1:${dHttp}/health`, d);
     await waitUntil(`http://127.0.0.1:${proxyPort}/healthcheck`, x);

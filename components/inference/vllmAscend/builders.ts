@@ -18,7 +18,7 @@ import {
 import { avoidHosts } from "../../common/placement";
 import type { WorkloadInputs } from "../../common/workload";
 import type { Toleration } from "../../common/schemas";
-import { DEPLOYMENT_LABEL } from "../names";
+import { instancesNetworkPolicy } from "../networkPolicy";
 import { resourcesOf } from "../modes/shared";
 import { instanceCommand, proxyCommand, backendsOf } from "./args";
 import { instanceEnv } from "./env";
@@ -237,28 +237,14 @@ export function buildVllmService(i: VllmAscendInputs): ServiceManifest {
 export function buildVllmNetworkPolicy(i: VllmAscendInputs): NetworkPolicyManifest {
   const dep = i.deployment;
   const name = dep.config.name;
-  const instances = {
-    podSelector: {
-      matchLabels: { [DEPLOYMENT_LABEL]: name },
-      matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["prefill", "decode"] }],
-    },
-  };
-  return {
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: { name: vllmNetworkPolicyNameOf(name), namespace: i.namespace, labels: vllmLabels(name, "proxy") },
-    spec: {
-      podSelector: instances.podSelector,
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          from: [{ podSelector: { matchLabels: vllmSelector(name, "proxy") } }],
-          ports: dep.instances.flatMap((x) => x.apiPorts).map((port) => ({ protocol: "TCP", port })),
-        },
-        { from: [instances] },
-      ],
-    },
-  };
+  return instancesNetworkPolicy({
+    name: vllmNetworkPolicyNameOf(name),
+    deployment: name,
+    namespace: i.namespace,
+    labels: vllmLabels(name, "proxy"),
+    router: [{ podSelector: { matchLabels: vllmSelector(name, "proxy") } }],
+    ports: dep.instances.flatMap((x) => x.apiPorts),
+  });
 }
 
 /** Stack-output view: where each instance listens, its connector's ports and engine_id. */

@@ -5,7 +5,7 @@
  * connector JSON, environment and the router's host lists are derived.
  */
 import { z } from "zod";
-import { absolutePath, portNumber, resourcesSchema, tolerationSchema } from "../../common/schemas";
+import { absolutePath, portNumber, placementSchema, resourcesSchema } from "../../common/schemas";
 import { int32 } from "../../common/int32";
 import { imageRef } from "../../images/config";
 
@@ -146,15 +146,7 @@ export const vllmAscendDeploymentSchema = z
       .strict()
       .default({}),
     /** Where the pods may run, on top of accelerator.nodeSelector and accelerator.tolerations. */
-    placement: z
-      .object({
-        /** Node labels required besides accelerator.nodeSelector. */
-        nodeSelector: z.record(z.string()).default({}),
-        /** Tolerations besides accelerator.tolerations. */
-        tolerations: z.array(tolerationSchema).default([]),
-      })
-      .strict()
-      .optional(),
+    placement: placementSchema.optional(),
     /** Extra environment variables of every instance (they override the tutorial's defaults, not the derived ones). */
     env: z.record(z.string()).default({}),
   })
