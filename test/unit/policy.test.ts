@@ -336,7 +336,7 @@ describe("the objects our own stacks generate", () => {
   let resources: KubeResource[] = [];
   beforeAll(async () => {
     const stack = await import("../../components/stack");
-    for (const file of ["Pulumi.pd-examples.yaml", "Pulumi.local.yaml", "Pulumi.local-inventory.yaml"]) {
+    for (const file of ["Pulumi.pd-examples.yaml", "Pulumi.local.yaml", "Pulumi.local-inventory.yaml", "Pulumi.local-vllm.yaml"]) {
       const { raw, secrets } = readStackFile(path.join(__dirname, "../..", file));
       const r = validateStackConfig(raw, secrets);
       if (!r.ok) throw new Error(`${file}: ${JSON.stringify(r.issues)}`);
@@ -369,6 +369,12 @@ describe("the objects our own stacks generate", () => {
         (r) => JSON.stringify(r.props).includes('"NODE_PORTS"') && JSON.stringify(r.props).includes("GLOBAL_RANK_TABLE_FILE_PATH"),
       ),
     ).toBe(true);
+  });
+  it("include vllm-ascend instances, which mount a file of the driver (hccn_tool) and npu-smi with it", () => {
+    const prefill = resources.find((r) => r.name === "Pulumi.local-vllm.yaml/qwen-vllm-prefill-0")!;
+    expect(JSON.stringify(prefill.props)).toContain("/usr/local/Ascend/driver/tools/hccn_tool");
+    const withoutNpuSmi = JSON.parse(JSON.stringify(prefill).replace('"path":"/usr/local/sbin/npu-smi"', '"path":"/opt/npu-smi"'));
+    expect(check("driver-mounted-with-npu-smi", withoutNpuSmi)).toHaveLength(1);
   });
   it("would fail with a scheduler's NODE_PORTS reversed (the check reads our rank tables)", () => {
     const list = resources.filter((r) => r.name.startsWith("Pulumi.pd-examples.yaml/"));
