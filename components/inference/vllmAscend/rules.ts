@@ -1,5 +1,5 @@
 /**
- * Rules of a vllm-ascend deployment (docs/vllm-ascend.md#rules), each reported at its config path.
+ * Rules of a vllm-ascend deployment (docs/vllm-ascend.md, config reference and ports), each reported at its config path.
  * Port overlaps come from resolve.ts (the same code the stack deploys); the cross-deployment
  * Service-name rule lives in ../rules.ts with the other engine's names.
  */
@@ -16,6 +16,7 @@ import { vllmConfigMapNameOf, vllmObjectNameOf, VLLM_PATHS } from "./names";
 /** Every flag the builders set on `vllm serve` → the config key to use instead. */
 export const VLLM_MANAGED: ManagedFlags = {
   flags: {
+    "--model": "model (`vllm serve <model>`)",
     "--host": "nothing: the servers listen on 0.0.0.0 (host network) by design",
     "--port": "ports.api",
     "--served-model-name": "servedModelName",
