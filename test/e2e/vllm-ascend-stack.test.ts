@@ -50,6 +50,8 @@ beforeAll(async () => {
   claimRealNode();
   s = await ExampleStack.open(STACK, "Pulumi.local-vllm.yaml");
   s.edit("storage", (st) => Object.assign(st.volumes[0], { name: VOLUME, shareId: SHARE_ID }));
+  // Two data-parallel ranks on the first prefill: the launcher's per-rank ports and cards for real.
+  s.edit("inference", (inf) => Object.assign(inf.deployments[0].prefill, { dataParallelSize: 2 }));
 });
 afterAll(async () => {
   await s?.dispose(VOLUME);
