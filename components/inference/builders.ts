@@ -35,6 +35,7 @@ import {
   serviceNameOf,
   type Role,
 } from "./names";
+import { oneReplicaDeployment, pullSecretsOf } from "./deployment";
 import { instancesNetworkPolicy } from "./networkPolicy";
 import { nodePortsOf, type ResolvedDeployment, type ResolvedInstance } from "./topology";
 
@@ -139,28 +140,20 @@ function podSpecOf(i: PdInputs, parts: PodParts, container: Container): PodSpec 
 
 function deploymentObject(i: PdInputs, role: Role, index: number, name: string, podSpec: PodSpec): DeploymentManifest {
   const dep = i.deployment.config.name;
-  const labels = instanceLabels(dep, role, index);
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: i.namespace, labels },
-    spec: {
-      replicas: 1,
-      // NPUs and host ports are exclusive: a rolling update would start the new pod on top of the old one.
-      strategy: { type: "Recreate" },
-      selector: { matchLabels: instanceSelector(dep, role, index) },
-      template: {
-        metadata: { labels },
-        spec: {
-          hostNetwork: true,
-          dnsPolicy: "ClusterFirstWithHostNet",
-          terminationGracePeriodSeconds: 60,
-          ...(i.imagePullSecrets?.length ? { imagePullSecrets: i.imagePullSecrets.map((n) => ({ name: n })) } : {}),
-          ...podSpec,
-        },
-      },
+  return oneReplicaDeployment({
+    name,
+    namespace: i.namespace,
+    labels: instanceLabels(dep, role, index),
+    selector: instanceSelector(dep, role, index),
+    recreate: true,
+    pod: {
+      hostNetwork: true,
+      dnsPolicy: "ClusterFirstWithHostNet",
+      terminationGracePeriodSeconds: 60,
+      ...pullSecretsOf(i.imagePullSecrets),
+      ...podSpec,
     },
-  };
+  });
 }
 
 /** One prefill or decode instance. */

@@ -18,6 +18,7 @@ import {
 import { avoidHosts } from "../../common/placement";
 import type { WorkloadInputs } from "../../common/workload";
 import type { Toleration } from "../../common/schemas";
+import { oneReplicaDeployment, pullSecretsOf } from "../deployment";
 import { instancesNetworkPolicy } from "../networkPolicy";
 import { resourcesOf } from "../modes/shared";
 import { instanceCommand, proxyCommand, backendsOf } from "./args";
@@ -78,26 +79,14 @@ function deploymentOf(
   recreate: boolean,
 ): DeploymentManifest {
   const dep = i.deployment.config.name;
-  const labels = vllmLabels(dep, component, index);
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: i.namespace, labels },
-    spec: {
-      replicas: 1,
-      // NPUs and host ports are exclusive: a rolling update would start the new pod on top of the old one.
-      ...(recreate ? { strategy: { type: "Recreate" } } : {}),
-      selector: { matchLabels: vllmSelector(dep, component, index) },
-      template: {
-        metadata: { labels },
-        spec: {
-          ...(i.imagePullSecrets?.length ? { imagePullSecrets: i.imagePullSecrets.map((n) => ({ name: n })) } : {}),
-          ...placementOf(i),
-          ...pod,
-        },
-      },
-    },
-  };
+  return oneReplicaDeployment({
+    name,
+    namespace: i.namespace,
+    labels: vllmLabels(dep, component, index),
+    selector: vllmSelector(dep, component, index),
+    recreate,
+    pod: { ...pullSecretsOf(i.imagePullSecrets), ...placementOf(i), ...pod },
+  });
 }
 
 function portsProbe(ports: number[]) {
