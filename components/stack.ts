@@ -17,7 +17,7 @@ import { NpuExclusivity } from "./inference/NpuExclusivity";
 import { inventoryHostsOf, npuLedgerFile, reservationImagesOf, reservedNodesOf } from "./inference/npuOwnership";
 import { PdInference } from "./inference/PdInference";
 import { resolveInference, type ResolvedInference } from "./inference/topology";
-import { isVllmAscend } from "./inference/config";
+import { isVllmAscend, type DeploymentConfig } from "./inference/config";
 import { VllmAscendPd } from "./inference/vllmAscend/VllmAscendPd";
 import { SfsTurboVolume } from "./storage/SfsTurboVolume";
 import { volumeNameFor } from "./storage/volumeRef";
@@ -66,8 +66,11 @@ function claimFor(ctx: StackContext, volume: string | undefined): pulumi.Input<s
 
 /** Images the inference deployments run (pre-pulled on every accelerator node). */
 export function inferenceImages(config: StackConfig): string[] {
-  return [...new Set(config.inference.deployments.map((d) => (isVllmAscend(d) ? d.image : (d.image ?? config.images.base))))];
+  return [...new Set(config.inference.deployments.map((d) => inferenceImageOf(config, d)))];
 }
+
+/** A deployment's image: its own (vllm-ascend always has one), else the manual's base image. */
+const inferenceImageOf = (config: StackConfig, d: DeploymentConfig) => (isVllmAscend(d) ? d.image : (d.image ?? config.images.base));
 
 /** Resolved inference; validation reports every problem before the program runs, so any here is a bug. */
 export function resolvedInference(config: StackConfig): ResolvedInference {
@@ -202,6 +205,16 @@ export function deployInference(
   const { config } = ctx;
   const exclusivity = npuExclusivity(ctx, resolved);
   const outputs: Record<string, pulumi.Output<unknown>> = {};
+  // What every deployment's component takes from the stack, whatever its engine.
+  const shared = {
+    namespace: config.cluster.namespace,
+    accelerator: config.accelerator,
+    imagePullPolicy: config.images.pullPolicy,
+    imagePullSecrets: ctx.imagePullSecrets,
+    inventoryHosts,
+    dependsOn: ctx.dependsOn,
+  };
+  const perDeployment = (d: DeploymentConfig) => ({ image: inferenceImageOf(config, d), claimName: claimFor(ctx, d.volume) });
   for (const dep of resolved.deployments) {
     const d = dep.config;
     // Depending on the component waits for the ledger and every node's reservation.
@@ -209,17 +222,11 @@ export function deployInference(
     const pd = new PdInference(
       d.name,
       {
+        ...shared,
+        ...perDeployment(d),
         deployment: dep,
-        namespace: config.cluster.namespace,
-        accelerator: config.accelerator,
-        image: d.image ?? config.images.base,
-        imagePullPolicy: config.images.pullPolicy,
-        claimName: claimFor(ctx, d.volume),
-        imagePullSecrets: ctx.imagePullSecrets,
-        inventoryHosts,
         stackId: ctx.stackId,
         inventoryTolerations: config.inference.inventoryTolerations,
-        dependsOn: ctx.dependsOn,
         instancesDependOn: reservations,
       },
       { provider: ctx.provider },
@@ -228,21 +235,7 @@ export function deployInference(
   }
   for (const dep of resolved.vllmAscend) {
     const d = dep.config;
-    const pd = new VllmAscendPd(
-      d.name,
-      {
-        deployment: dep,
-        namespace: config.cluster.namespace,
-        accelerator: config.accelerator,
-        image: d.image,
-        imagePullPolicy: config.images.pullPolicy,
-        claimName: claimFor(ctx, d.volume),
-        imagePullSecrets: ctx.imagePullSecrets,
-        inventoryHosts,
-        dependsOn: ctx.dependsOn,
-      },
-      { provider: ctx.provider },
-    );
+    const pd = new VllmAscendPd(d.name, { ...shared, ...perDeployment(d), deployment: dep }, { provider: ctx.provider });
     outputs[d.name] = pulumi.output({ endpoint: pd.endpoint, topology: pd.topology });
   }
   return outputs;

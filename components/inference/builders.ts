@@ -35,7 +35,7 @@ import {
   serviceNameOf,
   type Role,
 } from "./names";
-import { oneReplicaDeployment, pullSecretsOf } from "./deployment";
+import { HOST_NETWORK_POD, oneReplicaDeployment, pullSecretsOf } from "./deployment";
 import { instancesNetworkPolicy } from "./networkPolicy";
 import { nodePortsOf, type ResolvedDeployment, type ResolvedInstance } from "./topology";
 
@@ -147,9 +147,7 @@ function deploymentObject(i: PdInputs, role: Role, index: number, name: string, 
     selector: instanceSelector(dep, role, index),
     recreate: true,
     pod: {
-      hostNetwork: true,
-      dnsPolicy: "ClusterFirstWithHostNet",
-      terminationGracePeriodSeconds: 60,
+      ...HOST_NETWORK_POD,
       ...pullSecretsOf(i.imagePullSecrets),
       ...podSpec,
     },

@@ -40,6 +40,9 @@ export const instanceSchema = z
   .strict();
 export type InstanceConfig = z.infer<typeof instanceSchema>;
 
+/** How many instances a role declares: a count, or a list of entries (both engines). */
+export const countOf = (v: number | unknown[]): number => (typeof v === "number" ? v : v.length);
+
 /** Instances per role: far beyond any NPU cluster, and it keeps the rank-table ConfigMap small. */
 export const MAX_INSTANCES = 1024;
 
@@ -152,7 +155,6 @@ export const pdDeploymentSchema = z
 export type PdDeploymentConfig = z.infer<typeof pdDeploymentSchema>;
 
 /** The engine profiles of inference.deployments[] (docs/vllm-ascend.md); an entry without `engine` is ascendcloud-llm. */
-export const ENGINES = ["ascendcloud-llm", "vllm-ascend"] as const;
 export const deploymentSchema = z.discriminatedUnion("engine", [pdDeploymentSchema, vllmAscendDeploymentSchema]);
 export type DeploymentConfig = PdDeploymentConfig | VllmAscendDeploymentConfig;
 export const isVllmAscend = (d: DeploymentConfig): d is VllmAscendDeploymentConfig => d.engine === "vllm-ascend";

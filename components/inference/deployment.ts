@@ -27,5 +27,12 @@ export function oneReplicaDeployment(d: OneReplica): DeploymentManifest {
   };
 }
 
+/**
+ * The pod settings of every P/D instance (both engines) and the AscendCloud-LLM scheduler: the host
+ * network (the peers reach each other by node IP, as in the manual's and the tutorials' `--net=host`),
+ * cluster DNS from there, and a minute to stop.
+ */
+export const HOST_NETWORK_POD = { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet", terminationGracePeriodSeconds: 60 } as const;
+
 /** imagePullSecrets of a pod spec, when there are any. */
 export const pullSecretsOf = (names: string[] | undefined) => (names?.length ? { imagePullSecrets: names.map((name) => ({ name })) } : {});

@@ -11,7 +11,7 @@ import type { Report } from "../common/issues";
 import { reportBadEnvNames, reportRequestOverLimit } from "../common/ruleHelpers";
 import { reportVolumeRef } from "../storage/volumeRef";
 import type { AcceleratorConfig } from "../common/accelerator";
-import { isVllmAscend, type InferenceConfig } from "./config";
+import { countOf, isVllmAscend, type InferenceConfig } from "./config";
 import { vllmAscendRules, vllmDerivedNameProblems } from "./vllmAscend/rules";
 import { vllmObjectNameOf } from "./vllmAscend/names";
 import { extraArgsRules } from "./extraArgsRules";
@@ -157,10 +157,6 @@ export function inferenceRules(input: InferenceRuleInput, report: Report): void 
     for (const message of rankTableProblems(t, nodePortsOf(d), undefined, d.scheduler.port, names))
       report(["inference", "deployments", d.index], `rank tables: ${message}`);
   }
-}
-
-function countOf(v: number | unknown[]): number {
-  return typeof v === "number" ? v : v.length;
 }
 
 /**

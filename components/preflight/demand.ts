@@ -106,16 +106,25 @@ function pinnedTo(hostname: string | undefined, selector: Record<string, string>
   };
 }
 
+/** A device-plugin pod: the accelerator's nodes narrowed by the workload's placement, off the inventory nodes. */
+function devicePluginPlacement(
+  acc: StackConfig["accelerator"],
+  own: { nodeSelector: Record<string, string>; tolerations: Toleration[] } | undefined,
+  inventoryHosts: string[],
+): Placement {
+  return {
+    nodeSelector: { ...acc.nodeSelector, ...own?.nodeSelector },
+    tolerations: [...acc.tolerations, ...(own?.tolerations ?? [])],
+    avoidHosts: inventoryHosts,
+  };
+}
+
 /** The instances and the scheduler of one P/D deployment. */
 function deploymentPods(config: StackConfig, dep: ResolvedDeployment, inventoryHosts: string[], onInventory: Toleration[]): PodDemand[] {
   const d = dep.config;
   const acc = config.accelerator;
   const inventory = d.mode === "inventory";
-  const placement: Placement = {
-    nodeSelector: { ...acc.nodeSelector, ...d.placement?.nodeSelector },
-    tolerations: [...acc.tolerations, ...(d.placement?.tolerations ?? [])],
-    avoidHosts: inventoryHosts,
-  };
+  const placement = devicePluginPlacement(acc, d.placement, inventoryHosts);
   const pod = (path: Path, name: string, npus: number, port: number, where: Placement): PodDemand => ({
     path: formatPath(path),
     workload: `P/D deployment ${d.name}`,
@@ -144,12 +153,7 @@ function deploymentPods(config: StackConfig, dep: ResolvedDeployment, inventoryH
 /** The instances (host network: every API, kv and DP RPC port) and the proxy (pod network) of a vllm-ascend deployment. */
 function vllmAscendPods(config: StackConfig, dep: ResolvedVllmDeployment, inventoryHosts: string[]): PodDemand[] {
   const d = dep.config;
-  const acc = config.accelerator;
-  const placement: Placement = {
-    nodeSelector: { ...acc.nodeSelector, ...d.placement?.nodeSelector },
-    tolerations: [...acc.tolerations, ...(d.placement?.tolerations ?? [])],
-    avoidHosts: inventoryHosts,
-  };
+  const placement = devicePluginPlacement(config.accelerator, d.placement, inventoryHosts);
   const workload = `P/D deployment ${d.name}`;
   return [
     ...dep.instances.map((x) => ({

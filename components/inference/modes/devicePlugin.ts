@@ -5,13 +5,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { avoidHosts } from "../../common/placement";
+import { acceleratorPlacement } from "../../common/placement";
 import type { PdInputs } from "../builders";
 import { MANIFEST_KEY, MINDCLUSTER_RENDEZVOUS_SCRIPT, PATHS, rendezvousDirOf } from "../names";
 import type { ResolvedDeployment } from "../topology";
 import type { ModeStrategy } from "./podParts";
 import { fieldEnv } from "../../common/kube";
-import { readsMindClusterAnnotation, resourcesOf, SCRIPT, tolerationsOf, useOpenAIEnv, workDirOf } from "./shared";
+import { readsMindClusterAnnotation, resourcesOf, SCRIPT, useOpenAIEnv, workDirOf } from "./shared";
 
 /** The front of rendezvous.py for MindCluster's annotation, shipped beside it on that profile (read once). */
 const MINDCLUSTER_FRONT_SOURCE = fs.readFileSync(path.join(__dirname, "..", MINDCLUSTER_RENDEZVOUS_SCRIPT), "utf8");
@@ -60,16 +60,7 @@ function rendezvousCommand(i: PdInputs, name: string, server: string[]): string[
 
 const identityEnv = () => [fieldEnv("POD_UID", "metadata.uid"), fieldEnv("HOST_IP", "status.hostIP")];
 
-/** Any accelerator node (narrowed by the deployment's placement) but the inventory's; tolerations of both. */
-function placementOf(i: PdInputs) {
-  const own = i.deployment.config.placement;
-  const tolerations = [...(tolerationsOf(i, false).tolerations ?? []), ...(own?.tolerations ?? [])];
-  return {
-    nodeSelector: { ...i.accelerator.nodeSelector, ...own?.nodeSelector },
-    ...avoidHosts(i.inventoryHosts),
-    ...(tolerations.length ? { tolerations } : {}),
-  };
-}
+const placementOf = (i: PdInputs) => acceleratorPlacement(i.accelerator, i.deployment.config.placement, i.inventoryHosts);
 
 export const devicePluginMode: ModeStrategy = {
   configMapData: (i) => ({

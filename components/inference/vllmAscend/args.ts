@@ -70,19 +70,23 @@ export const proxyScriptOf = (connector: ConnectorKind) => `${VLLM_DEFAULTS.exam
 /** The address of an instance for the proxy: its headless Service's DNS name (the node's IP). */
 export const instanceHostOf = (x: VllmInstance, namespace: string) => `${x.name}.${namespace}.svc`;
 
-/** Every server of a role, one entry per data-parallel rank: hosts and ports matched by position. */
-export function backendsOf(dep: ResolvedVllmDeployment, role: "prefill" | "decode", namespace: string) {
-  const servers = dep.instances
+/** Every server of a role, one per data-parallel rank, in the proxy's order. */
+export function serversOf(dep: ResolvedVllmDeployment, role: "prefill" | "decode", namespace: string) {
+  return dep.instances
     .filter((x) => x.role === role)
     .flatMap((x) => x.apiPorts.map((port) => ({ host: instanceHostOf(x, namespace), port })));
-  return { hosts: servers.map((s) => s.host), ports: servers.map((s) => String(s.port)) };
 }
 
 /** The proxy's command. The layerwise proxy is called back by decode instances, so it binds its pod IP, never a wildcard. */
 export function proxyCommand(dep: ResolvedVllmDeployment, namespace: string): string[] {
   const d = dep.config;
-  const p = backendsOf(dep, "prefill", namespace);
-  const q = backendsOf(dep, "decode", namespace);
+  // Hosts and ports are matched by position.
+  const lists = (role: "prefill" | "decode") => {
+    const servers = serversOf(dep, role, namespace);
+    return { hosts: servers.map((x) => x.host), ports: servers.map((x) => String(x.port)) };
+  };
+  const p = lists("prefill");
+  const q = lists("decode");
   const host = d.connector === "MooncakeLayerwiseConnector" ? "$(POD_IP)" : "0.0.0.0";
   return [
     ...["python3", proxyScriptOf(d.connector), "--host", host, "--port", String(dep.proxy.port)],

@@ -15,13 +15,12 @@ import {
   type PodSpec,
   type ServiceManifest,
 } from "../../common/kube";
-import { avoidHosts } from "../../common/placement";
+import { acceleratorPlacement } from "../../common/placement";
 import type { WorkloadInputs } from "../../common/workload";
-import type { Toleration } from "../../common/schemas";
-import { oneReplicaDeployment, pullSecretsOf } from "../deployment";
+import { HOST_NETWORK_POD, oneReplicaDeployment, pullSecretsOf } from "../deployment";
 import { instancesNetworkPolicy } from "../networkPolicy";
 import { resourcesOf } from "../modes/shared";
-import { instanceCommand, proxyCommand, backendsOf } from "./args";
+import { instanceCommand, proxyCommand, serversOf } from "./args";
 import { instanceEnv } from "./env";
 import {
   LAUNCHER,
@@ -59,17 +58,6 @@ export function buildVllmConfigMap(i: VllmAscendInputs): ConfigMapManifest {
   };
 }
 
-/** Accelerator nodes (narrowed by the deployment's placement), never the inventory's; tolerations of both. */
-function placementOf(i: VllmAscendInputs): Pick<PodSpec, "nodeSelector" | "affinity" | "tolerations"> {
-  const own = i.deployment.config.placement;
-  const tolerations: Toleration[] = [...i.accelerator.tolerations, ...(own?.tolerations ?? [])];
-  return {
-    nodeSelector: { ...i.accelerator.nodeSelector, ...own?.nodeSelector },
-    ...avoidHosts(i.inventoryHosts),
-    ...(tolerations.length ? { tolerations } : {}),
-  };
-}
-
 function deploymentOf(
   i: VllmAscendInputs,
   component: VllmComponent,
@@ -85,7 +73,11 @@ function deploymentOf(
     labels: vllmLabels(dep, component, index),
     selector: vllmSelector(dep, component, index),
     recreate,
-    pod: { ...pullSecretsOf(i.imagePullSecrets), ...placementOf(i), ...pod },
+    pod: {
+      ...pullSecretsOf(i.imagePullSecrets),
+      ...acceleratorPlacement(i.accelerator, i.deployment.config.placement, i.inventoryHosts),
+      ...pod,
+    },
   });
 }
 
@@ -109,9 +101,7 @@ export function buildVllmInstanceDeployment(i: VllmAscendInputs, x: VllmInstance
     x.index,
     x.name,
     {
-      hostNetwork: true,
-      dnsPolicy: "ClusterFirstWithHostNet",
-      terminationGracePeriodSeconds: 60,
+      ...HOST_NETWORK_POD,
       containers: [
         {
           name: x.role,
@@ -161,10 +151,7 @@ export function buildVllmProxyDeployment(i: VllmAscendInputs): DeploymentManifes
   const dep = i.deployment;
   const d = dep.config;
   const resources = resourcesOf(d.proxy.resources);
-  const addresses = (["prefill", "decode"] as const).flatMap((role) => {
-    const b = backendsOf(dep, role, i.namespace);
-    return b.hosts.map((h, k) => `${h}:${b.ports[k]}`);
-  });
+  const addresses = (["prefill", "decode"] as const).flatMap((role) => serversOf(dep, role, i.namespace).map((x) => `${x.host}:${x.port}`));
   const launcher = [{ name: "launcher", mountPath: VLLM_PATHS.config, readOnly: true }];
   return deploymentOf(
     i,

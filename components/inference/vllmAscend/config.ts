@@ -152,4 +152,3 @@ export const vllmAscendDeploymentSchema = z
   })
   .strict();
 export type VllmAscendDeploymentConfig = z.infer<typeof vllmAscendDeploymentSchema>;
-export type VllmRoleConfig = VllmAscendDeploymentConfig["prefill"];

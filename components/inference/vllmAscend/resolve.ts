@@ -9,8 +9,7 @@
  * lie outside Mooncake's transport range [20000, 20000 + 1000 × NPUs per node). Pure.
  */
 import type { Path, Problem } from "../../common/issues";
-import type { InferenceConfig } from "../config";
-import { isVllmAscend } from "../config";
+import { isVllmAscend, type InferenceConfig } from "../config";
 import type { VllmAscendDeploymentConfig } from "./config";
 import { vllmObjectNameOf, type VllmRole } from "./names";
 
@@ -60,6 +59,8 @@ export interface HostPortRange {
   to: number;
   owner: string;
   path: Path;
+  /** A connector's kv_port range: judged by the ports.kv floor rule, not by the transport-range check. */
+  kv?: true;
 }
 
 function declared(d: VllmAscendDeploymentConfig, role: VllmRole) {
@@ -102,7 +103,7 @@ export function hostPortRangesOf(dep: ResolvedVllmDeployment, x: VllmInstance): 
   const at = (key: string): Path => ["inference", "deployments", dep.index, "ports", key];
   return [
     { from: x.apiPorts[0], to: x.apiPorts[x.apiPorts.length - 1], owner: `${x.name} (API)`, path: at("api") },
-    { from: x.kvPort, to: x.kvPortLast, owner: `${x.name} (kv_port range)`, path: at("kv") },
+    { from: x.kvPort, to: x.kvPortLast, owner: `${x.name} (kv_port range)`, path: at("kv"), kv: true },
     ...(x.dpRpcPort ? [{ from: x.dpRpcPort, to: x.dpRpcPort, owner: `${x.name} (DP RPC)`, path: at("dataParallelRpc") }] : []),
   ];
 }
@@ -138,7 +139,7 @@ function portProblems(deployments: ResolvedVllmDeployment[], npusPerNode: number
           push(r.path, "range", `gives ${r.owner} ports up to ${r.to}, beyond 65535: lower the base or declare fewer instances`);
           continue;
         }
-        if (r.from < floor && r.to >= TRANSPORT_BASE && r.path[r.path.length - 1] !== "kv")
+        if (!r.kv && r.from < floor && r.to >= TRANSPORT_BASE)
           push(
             r.path,
             "transport",

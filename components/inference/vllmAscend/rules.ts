@@ -9,6 +9,7 @@ import type { Path, Report } from "../../common/issues";
 import { reportBadEnvNames, reportRequestOverLimit } from "../../common/ruleHelpers";
 import { shown } from "../../common/display";
 import { reportManaged, type ManagedFlags } from "../extraArgsRules";
+import { countOf } from "../config";
 import type { VllmAscendDeploymentConfig } from "./config";
 import { DERIVED_ENV } from "./env";
 import { vllmConfigMapNameOf, vllmObjectNameOf, VLLM_PATHS } from "./names";
@@ -36,10 +37,6 @@ export const VLLM_MANAGED: ManagedFlags = {
 export interface VllmRuleInput {
   /** undefined when the accelerator section failed its schema. */
   npusPerNode?: number;
-}
-
-function countOf(v: number | unknown[]): number {
-  return typeof v === "number" ? v : v.length;
 }
 
 /** Problems of the names derived from the deployment's (its Service name is checked with the other engine's). */
